@@ -1,0 +1,1 @@
+"""Parcours web application."""

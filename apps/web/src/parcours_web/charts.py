@@ -1,0 +1,112 @@
+"""Server-rendered trajectory charts: geometry computed here, drawn by a template as inline SVG.
+
+Each chart has band shading, the remission cut-off and one point per administration, plus a data
+table so screen-reader users get the same information as sighted users.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from shared_core.scales import ScaleCatalogue, ScaleDefinition
+from shared_core.services.assessments import PatientOverview, SeriesPoint
+
+WIDTH = 640
+HEIGHT = 240
+MARGIN_LEFT = 44
+MARGIN_RIGHT = 16
+MARGIN_TOP = 12
+MARGIN_BOTTOM = 36
+
+
+class BandArea(msgspec.Struct, frozen=True):
+    code: str
+    y: float
+    height: float
+    severity: int  # 0 = best band; drives the shading class
+
+
+class Marker(msgspec.Struct, frozen=True):
+    x: float
+    y: float
+    total: int
+    at: dt.datetime
+    band: str | None
+    assessment_id: str
+
+
+class Tick(msgspec.Struct, frozen=True):
+    position: float
+    value: int
+
+
+class Chart(msgspec.Struct, frozen=True):
+    scale_code: str
+    width: int
+    height: int
+    plot_left: int
+    plot_right: int
+    plot_top: int
+    plot_bottom: int
+    bands: list[BandArea]
+    markers: list[Marker]
+    path: str
+    y_ticks: list[Tick]
+    remission_y: float | None
+    remission_max: int | None
+    first_at: dt.datetime
+    last_at: dt.datetime
+
+
+def _y_scale(definition: ScaleDefinition) -> tuple[float, float]:
+    span = max(definition.total_max - definition.total_min, 1)
+    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    return span, plot_height
+
+
+def _y(definition: ScaleDefinition, value: float) -> float:
+    span, plot_height = _y_scale(definition)
+    clamped = min(max(value, definition.total_min), definition.total_max)
+    return round(MARGIN_TOP + plot_height * (1 - (clamped - definition.total_min) / span), 2)
+
+
+def build_chart(definition: ScaleDefinition, points: list[SeriesPoint]) -> Chart | None:
+    if not points:
+        return None
+    plot_left, plot_right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
+    first, last = points[0].at, points[-1].at
+    elapsed = (last - first).total_seconds()
+
+    def x_of(at: dt.datetime) -> float:
+        if elapsed <= 0:
+            return (plot_left + plot_right) / 2
+        return round(plot_left + (plot_right - plot_left) * (at - first).total_seconds() / elapsed, 2)
+
+    count = len(definition.bands)
+    bands = []
+    for index, band in enumerate(definition.bands):
+        top = _y(definition, min(band.max + 0.5, definition.total_max))
+        bottom = _y(definition, max(band.min - 0.5, definition.total_min))
+        severity = index if definition.direction == "lower_is_better" else count - 1 - index
+        bands.append(BandArea(band.code, top, round(bottom - top, 2), min(severity, 4)))
+    markers = [Marker(x_of(p.at), _y(definition, p.total), p.total, p.at, p.band, p.assessment_id) for p in points]
+    path = " ".join(("M" if i == 0 else "L") + f"{m.x},{m.y}" for i, m in enumerate(markers))
+    step = max(1, (definition.total_max - definition.total_min) // 5)
+    ticks = [Tick(_y(definition, value), value)
+             for value in range(definition.total_min, definition.total_max + 1, step)]
+    remission = definition.remission_max
+    return Chart(
+        definition.code, WIDTH, HEIGHT, plot_left, plot_right, MARGIN_TOP, HEIGHT - MARGIN_BOTTOM, bands, markers,
+        path, ticks, _y(definition, remission + 0.5) if remission is not None else None, remission, first, last,
+    )
+
+
+def charts_for(overview: PatientOverview, catalogue: ScaleCatalogue) -> dict[str, Chart]:
+    charts = {}
+    for series in overview.series:
+        chart = build_chart(catalogue.get(series.scale_code), series.points)
+        if chart is not None:
+            charts[series.scale_code] = chart
+    return charts

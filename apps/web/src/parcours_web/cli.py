@@ -1,0 +1,145 @@
+"""The ``parcours`` command (names fixed by docs/api-contract.md)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+
+from parcours_web.settings import SettingsError, load_settings
+from shared_core.db import Database
+from shared_core.errors import NotFound, ValidationFailed
+
+
+def _database() -> Database:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    return Database(settings.database_url)
+
+
+def _fail_on_validation(error: ValidationFailed) -> click.ClickException:
+    lines = [f"  {e.field}: {e.message}" for e in error.errors]
+    return click.ClickException("invalid input:\n" + "\n".join(lines))
+
+
+@click.group(help="Parcours: rTMS care pathway and sport-health referral.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Serve the application.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from parcours_web.migrate import is_up_to_date
+
+    database = _database()
+    try:
+        if not is_up_to_date(database):
+            raise click.ClickException("the database schema is not up to date: run `parcours db upgrade` first")
+    finally:
+        database.dispose()
+    uvicorn.run("parcours_web.app:asgi", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False, server_header=False, log_level="info")
+
+
+@main.group(help="Database commands.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Apply migrations (creates the database when absent).")
+def db_upgrade() -> None:
+    from parcours_web.migrate import current_revision, upgrade
+
+    database = _database()
+    try:
+        upgrade(database)
+        click.echo(f"database at revision {current_revision(database)}")
+    finally:
+        database.dispose()
+
+
+@main.group(help="Demonstration data.")
+def demo() -> None:
+    pass
+
+
+@demo.command("seed", help="Load a realistic demo data set (idempotent).")
+def demo_seed() -> None:
+    from parcours_web.demo import DEMO_PASSWORD, seed
+
+    database = _database()
+    try:
+        summary = seed(database)
+    finally:
+        database.dispose()
+    click.echo(summary.message)
+    click.echo(f"demo accounts (password for all: {DEMO_PASSWORD}):")
+    for email, role in summary.accounts:
+        click.echo(f"  {role:<13} {email}")
+
+
+@main.group(help="User accounts.")
+def users() -> None:
+    pass
+
+
+@users.command("add", help="Create a user.")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(
+    ["psychiatrist", "operator", "referrer", "coordinator", "observer", "admin"]))
+@click.option("--structure", "structure", default=None, help="Organisation id (a coordinator's structure).")
+@click.option("--name", "display_name", default=None, help="Display name (defaults to the e-mail).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_add(email: str, role: str, structure: str | None, display_name: str | None, password_stdin: bool) -> None:
+    from parcours_web.auth.users import create_user, parse_user_input
+    from shared_core.actors import Actor
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise click.ClickException("the two passwords differ")
+    database = _database()
+    try:
+        data = parse_user_input({"email": email, "display_name": display_name or email, "role": role,
+                                 "organisation_id": structure, "password": password}, creating=True)
+        user = create_user(database, Actor(id="cli", role="admin"), data)
+    except ValidationFailed as error:
+        raise _fail_on_validation(error) from None
+    finally:
+        database.dispose()
+    click.echo(f"created {user.email} ({user.role}) as {user.id}")
+
+
+@main.group(help="API bearer tokens.")
+def tokens() -> None:
+    pass
+
+
+@tokens.command("issue", help="Print a new API bearer token for a user, on stdout, alone.")
+@click.argument("email")
+@click.option("--ttl-days", type=click.IntRange(1, 3650), default=None)
+def tokens_issue(email: str, ttl_days: int | None) -> None:
+    from parcours_web.auth.service import issue_token
+
+    database = _database()
+    try:
+        token = issue_token(database, email, ttl_days)
+    except NotFound as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        database.dispose()
+    click.echo(token)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,10 @@
+"""Every table of the application, imported so the metadata is complete (migrations, tests)."""
+
+from __future__ import annotations
+
+import parcours_web.auth.tables
+import shared_core.tables
+from shared_core.db import metadata
+
+__all__ = ["metadata"]
+_TABLE_MODULES = (shared_core.tables, parcours_web.auth.tables)

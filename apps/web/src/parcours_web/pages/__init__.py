@@ -1,0 +1,7 @@
+"""HTML pages, one module per area."""
+
+from __future__ import annotations
+
+from parcours_web.pages import admin, assessments, auth, home, kiosk, patients
+
+ROUTES = [*auth.ROUTES, *home.ROUTES, *patients.ROUTES, *assessments.ROUTES, *kiosk.ROUTES, *admin.ROUTES]

@@ -1,0 +1,1 @@
+"""rtms_pathway."""
