@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-
 from shared_core.scales import ScaleCatalogue, ScaleDefinition
 from shared_core.services.assessments import PatientOverview, SeriesPoint
 
@@ -60,21 +59,24 @@ class Chart(msgspec.Struct, frozen=True):
     last_at: dt.datetime
 
 
-def _y_scale(definition: ScaleDefinition) -> tuple[float, float]:
-    span = max(definition.total_max - definition.total_min, 1)
-    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    return span, plot_height
+class _Axis:
+    """Maps a score to a vertical position; a scale without a total (C-SSRS) has no chart."""
 
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+        self.span = max(high - low, 1)
+        self.plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
 
-def _y(definition: ScaleDefinition, value: float) -> float:
-    span, plot_height = _y_scale(definition)
-    clamped = min(max(value, definition.total_min), definition.total_max)
-    return round(MARGIN_TOP + plot_height * (1 - (clamped - definition.total_min) / span), 2)
+    def __call__(self, value: float) -> float:
+        clamped = min(max(value, self.low), self.high)
+        return round(MARGIN_TOP + self.plot_height * (1 - (clamped - self.low) / self.span), 2)
 
 
 def build_chart(definition: ScaleDefinition, points: list[SeriesPoint]) -> Chart | None:
-    if not points:
+    if not points or definition.total_min is None or definition.total_max is None:
         return None
+    low, high = definition.total_min, definition.total_max
+    y_of = _Axis(low, high)
     plot_left, plot_right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
     first, last = points[0].at, points[-1].at
     elapsed = (last - first).total_seconds()
@@ -87,19 +89,18 @@ def build_chart(definition: ScaleDefinition, points: list[SeriesPoint]) -> Chart
     count = len(definition.bands)
     bands = []
     for index, band in enumerate(definition.bands):
-        top = _y(definition, min(band.max + 0.5, definition.total_max))
-        bottom = _y(definition, max(band.min - 0.5, definition.total_min))
+        top = y_of(min(band.max + 0.5, high))
+        bottom = y_of(max(band.min - 0.5, low))
         severity = index if definition.direction == "lower_is_better" else count - 1 - index
         bands.append(BandArea(band.code, top, round(bottom - top, 2), min(severity, 4)))
-    markers = [Marker(x_of(p.at), _y(definition, p.total), p.total, p.at, p.band, p.assessment_id) for p in points]
+    markers = [Marker(x_of(p.at), y_of(p.total), p.total, p.at, p.band, p.assessment_id) for p in points]
     path = " ".join(("M" if i == 0 else "L") + f"{m.x},{m.y}" for i, m in enumerate(markers))
-    step = max(1, (definition.total_max - definition.total_min) // 5)
-    ticks = [Tick(_y(definition, value), value)
-             for value in range(definition.total_min, definition.total_max + 1, step)]
+    step = max(1, (high - low) // 5)
+    ticks = [Tick(y_of(value), value) for value in range(low, high + 1, step)]
     remission = definition.remission_max
     return Chart(
         definition.code, WIDTH, HEIGHT, plot_left, plot_right, MARGIN_TOP, HEIGHT - MARGIN_BOTTOM, bands, markers,
-        path, ticks, _y(definition, remission + 0.5) if remission is not None else None, remission, first, last,
+        path, ticks, y_of(remission + 0.5) if remission is not None else None, remission, first, last,
     )
 
 

@@ -10,18 +10,18 @@ import datetime as dt
 import random
 
 import msgspec
-from sqlalchemy import select
-
-from parcours_web.auth.passwords import hash_password
-from parcours_web.auth.tables import AppUser
+from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.ids import new_id
 from shared_core.rules.identifiers import nir_key
 from shared_core.scales import ScaleDefinition, load_catalogue, score
 from shared_core.services import audit
-from shared_core.actors import Actor
 from shared_core.tables import Assessment, Organisation, Patient, SafetyAlert
 from shared_core.text import fold
+from sqlalchemy import select
+
+from parcours_web.auth.passwords import hash_password
+from parcours_web.auth.tables import AppUser
 
 DEMO_PASSWORD = "parcours-demo-2026"
 CENTRE_ID = "org-centre-demo"
@@ -91,7 +91,7 @@ def _patient(rng: random.Random, number: int, today: dt.date) -> Patient:
     family = rng.choice(FAMILY_NAMES)
     birth = today - dt.timedelta(days=rng.randint(20 * 365, 78 * 365))
     commune = rng.choice(COMMUNES)
-    ins = None
+    ins: str | None = None
     if number % 3 != 0:
         first13 = f"{'2' if sex == 'F' else '1'}{birth.year % 100:02d}{birth.month:02d}{commune}{number:03d}"
         ins = first13 + nir_key(first13)
@@ -118,10 +118,11 @@ def seed(database: Database) -> SeedSummary:
         for org_id, kind, name, commune in ORGANISATIONS:
             session.add(Organisation(id=org_id, kind=kind, name=name, commune_insee=commune))
         session.flush()
-        for email, name, role, org_id in ACCOUNTS:
+        for email, display_name, role, account_organisation in ACCOUNTS:
             if session.scalar(select(AppUser.id).where(AppUser.email == email)) is None:
-                session.add(AppUser(id=new_id("U"), email=email, display_name=name, role=role,
-                                    organisation_id=org_id, password_hash=password_hash, active=True))
+                session.add(AppUser(id=new_id("U"), email=email, display_name=display_name, role=role,
+                                    organisation_id=account_organisation, password_hash=password_hash,
+                                    active=True))
         phq9, madrs, gad7 = catalogue.get("phq9"), catalogue.get("madrs"), catalogue.get("gad7")
         kinds = list(TRAJECTORIES)
         assessment_count = 0

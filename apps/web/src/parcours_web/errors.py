@@ -15,10 +15,10 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect
+from shared_core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from parcours_web.rendering import is_htmx, render
-from shared_core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger("parcours")
 PROBLEM_JSON = "application/problem+json"
@@ -76,7 +76,8 @@ def handle_conflict(request: Request[Any, Any, Any], exc: Conflict) -> Response[
     return _respond(request, 409, exc.message)
 
 
-def handle_forbidden(request: Request[Any, Any, Any], exc: PermissionDenied | PermissionDeniedException) -> Response[Any]:
+def handle_forbidden(request: Request[Any, Any, Any],
+                     exc: PermissionDenied | PermissionDeniedException) -> Response[Any]:
     detail = exc.message if isinstance(exc, PermissionDenied) else str(exc.detail)
     return _respond(request, 403, detail)
 

@@ -12,15 +12,16 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
+from shared_core.scales.model import Language
 
-LOCALES = ("fr", "en")
+LOCALES: tuple[Language, ...] = ("fr", "en")
 LOCALE_DIR = Path(__file__).parent / "locale"
 PARIS = ZoneInfo("Europe/Paris")
 
 
 class Translator:
-    def __init__(self, locale: str, messages: dict[str, str]) -> None:
-        self.locale = locale
+    def __init__(self, locale: Language, messages: dict[str, str]) -> None:
+        self.locale: Language = locale
         self._messages = messages
 
     def gettext(self, message: str) -> str:
@@ -39,7 +40,7 @@ class Translator:
 
 
 def load_translators() -> dict[str, Translator]:
-    translators = {"en": Translator("en", {})}
+    translators: dict[str, Translator] = {"en": Translator("en", {})}
     with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale="fr")
     messages = {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}

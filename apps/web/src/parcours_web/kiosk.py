@@ -12,17 +12,18 @@ import secrets
 from collections.abc import Sequence
 
 import msgspec
-
-from parcours_web.auth.service import token_hash
-from parcours_web.auth.tables import KioskPass
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.errors import FieldError, NotFound, ValidationFailed
 from shared_core.scales import ScaleCatalogue
+from shared_core.scales.model import Language
 from shared_core.services import audit
 from shared_core.services.assessments import record_assessment
 from shared_core.services.patients import load_patient
 from shared_core.tables import Patient
+
+from parcours_web.auth.service import token_hash
+from parcours_web.auth.tables import KioskPass
 
 
 class KioskLink(msgspec.Struct, frozen=True):
@@ -40,13 +41,13 @@ class KioskState(msgspec.Struct, frozen=True):
     expires_at: dt.datetime
 
 
-def kiosk_scales(catalogue: ScaleCatalogue, locale: str) -> list[str]:
+def kiosk_scales(catalogue: ScaleCatalogue, locale: Language) -> list[str]:
     """Self-report scales whose full wording is available: the patient must read the real items."""
     return [d.code for d in catalogue.all() if d.rater == "self" and d.text_available(locale)]
 
 
 def open_pass(database: Database, actor: Actor, catalogue: ScaleCatalogue, patient_id: str,
-              scale_codes: Sequence[str], minutes: int, locale: str) -> KioskLink:
+              scale_codes: Sequence[str], minutes: int, locale: Language) -> KioskLink:
     allowed = set(kiosk_scales(catalogue, locale))
     chosen = [code for code in dict.fromkeys(scale_codes) if code]
     if not chosen:

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
-
 from shared_core.calendar import HOLIDAY_ZONES
 
 

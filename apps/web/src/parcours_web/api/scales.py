@@ -7,11 +7,11 @@ from typing import Any
 import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from shared_core.errors import FieldError, ValidationFailed
+from shared_core.scales import ScaleDefinition, score
 
 from parcours_web.auth.roles import CALCULATOR_USERS
 from parcours_web.context import app_context
-from shared_core.errors import FieldError, ValidationFailed
-from shared_core.scales import ScaleDefinition, score
 
 
 class BandOut(msgspec.Struct):
@@ -34,8 +34,8 @@ class ScaleOut(msgspec.Struct):
     name: str
     rater: str
     items: list[ItemOut]
-    total_min: int
-    total_max: int
+    total_min: int | None
+    total_max: int | None
     bands: list[BandOut]
     remission_max: int | None
     alerts: list[str]

@@ -6,6 +6,7 @@ The principal (or None) goes into ``scope["user"]``; the access guard decides wh
 from __future__ import annotations
 
 from anyio import to_thread
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from parcours_web.auth import service
@@ -40,7 +41,7 @@ class PrincipalMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(_SKIPPED_PREFIXES):
+        if scope["type"] != ScopeType.HTTP or scope["path"].startswith(_SKIPPED_PREFIXES):
             scope["user"] = None
             await self.app(scope, receive, send)
             return

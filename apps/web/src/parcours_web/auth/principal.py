@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import msgspec
-
 from shared_core.actors import Actor
 
 

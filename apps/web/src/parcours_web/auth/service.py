@@ -7,17 +7,17 @@ import hashlib
 import secrets
 
 import msgspec
-from sqlalchemy import delete, select
-
-from parcours_web.auth.passwords import verify_password
-from parcours_web.auth.principal import Principal
-from parcours_web.auth.tables import ApiToken, AppUser, LoginThrottle, WebSession
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.errors import NotFound
 from shared_core.ids import new_id
 from shared_core.services import audit
 from shared_core.text import fold
+from sqlalchemy import delete, select
+
+from parcours_web.auth.passwords import verify_password
+from parcours_web.auth.principal import Principal
+from parcours_web.auth.tables import ApiToken, AppUser, LoginThrottle, WebSession
 
 ACCOUNT_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 20
@@ -72,9 +72,9 @@ def login(database: Database, email: str, password: str, address: str | None, ab
         user = session.scalar(select(AppUser).where(AppUser.email == email.strip().lower()))
         valid = verify_password(user.password_hash if user else None, password)
         if not valid or user is None or not user.active:
-            for (key, free), row in zip(keys, throttles, strict=True):
-                if row is None:
-                    row = LoginThrottle(key=key, failures=0, last_failure_at=now)
+            for (key, free), existing in zip(keys, throttles, strict=True):
+                row = existing or LoginThrottle(key=key, failures=0, last_failure_at=now)
+                if existing is None:
                     session.add(row)
                 if now - row.last_failure_at > FAILURE_MEMORY:
                     row.failures = 0
@@ -91,14 +91,15 @@ def login(database: Database, email: str, password: str, address: str | None, ab
             session.delete(account_throttle)
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
-        row = WebSession(id_hash=token_hash(token), user_id=user.id, csrf_token=csrf, created_at=now,
-                         last_seen_at=now, expires_at=now + dt.timedelta(hours=absolute_hours), address=address)
-        session.add(row)
+        web_session = WebSession(id_hash=token_hash(token), user_id=user.id, csrf_token=csrf, created_at=now,
+                                 last_seen_at=now, expires_at=now + dt.timedelta(hours=absolute_hours),
+                                 address=address)
+        session.add(web_session)
         # Expired sessions are purged here: logins are frequent enough and this keeps the table small.
         session.execute(delete(WebSession).where(WebSession.expires_at < now - dt.timedelta(days=1)))
         audit.record(session, Actor(id=user.id, role=user.role, organisation_id=user.organisation_id,
                                     address=address), "login", "session", None)
-        return LoginOutcome(session_token=token, principal=_principal(user, "session", csrf, row.id_hash))
+        return LoginOutcome(session_token=token, principal=_principal(user, "session", csrf, web_session.id_hash))
 
 
 def resolve_session(database: Database, token: str, idle_minutes: int) -> Principal | None:

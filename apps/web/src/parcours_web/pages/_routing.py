@@ -8,16 +8,17 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 from litestar import get, post
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect
 
 T = TypeVar("T")
 
 
-def page_get(path: str, roles: frozenset[str], **kwargs: Any) -> Any:
+def page_get(path: str, roles: frozenset[str], **kwargs: Any) -> HTTPRouteHandler:
     return get(path, opt={"roles": roles}, include_in_schema=False, **kwargs)
 
 
-def page_post(path: str, roles: frozenset[str], **kwargs: Any) -> Any:
+def page_post(path: str, roles: frozenset[str], **kwargs: Any) -> HTTPRouteHandler:
     return post(path, opt={"roles": roles}, include_in_schema=False, **kwargs)
 
 

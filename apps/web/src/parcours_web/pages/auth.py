@@ -18,7 +18,7 @@ from parcours_web.rendering import render
 
 
 @page_get("/login", PUBLIC)
-async def login_page(request: Request[Any, Any, Any], next: str | None = None) -> Response[Any]:  # noqa: A002
+async def login_page(request: Request[Any, Any, Any], next: str | None = None) -> Response[Any]:
     if current_principal(request) is not None:
         return see_other(safe_next(next))
     return render(request, "login.html", None, next=safe_next(next, ""), error=None, email="")

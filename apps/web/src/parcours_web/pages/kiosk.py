@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
+from shared_core.errors import ValidationFailed
+from shared_core.services import patients
 
 from parcours_web import kiosk
 from parcours_web.auth.roles import CLINICAL, PUBLIC
@@ -13,8 +15,6 @@ from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
 from parcours_web.pages.assessments import item_values
 from parcours_web.rendering import render
-from shared_core.errors import ValidationFailed
-from shared_core.services import patients
 
 
 @page_get("/patients/{patient_id:str}/kiosk", CLINICAL)

@@ -164,7 +164,7 @@ def _blank_to_none(text: str | None) -> str | None:
     return stripped or None
 
 
-def check_transition(  # noqa: PLR0917 - positional order is the shared contract
+def check_transition(
     workflow: Workflow,
     source: str,
     target: str,

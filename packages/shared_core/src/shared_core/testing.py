@@ -1,0 +1,43 @@
+"""Helpers for test suites that need a real database (SQLite by default, PostgreSQL on demand).
+
+The ``postgres`` nox session sets PARCOURS_TEST_POSTGRES_URL; the same database tests then run
+against PostgreSQL. Under CI an unreachable PostgreSQL is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import MetaData, create_engine, inspect, text
+
+from shared_core.db import normalise_url
+
+POSTGRES_ENV = "PARCOURS_TEST_POSTGRES_URL"
+
+
+def postgres_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the public schema so migrations start from an empty database."""
+    engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+def truncate_postgres(url: str, metadata: MetaData) -> None:
+    """Empty every table between tests (TRUNCATE does not fire the audit DELETE trigger)."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.begin() as connection:
+            existing = set(inspect(connection).get_table_names())
+            names = [f'"{table.name}"' for table in metadata.sorted_tables if table.name in existing]
+            if names:
+                connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Versioned reference data of the sport side, with loaders."""

@@ -1,0 +1,1 @@
+"""Pure sport-referral rules: no I/O; reference data comes in as arguments."""
