@@ -39,7 +39,8 @@ _TITLES = {
 
 
 def is_api(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/health"
+    path = request.url.path
+    return path.startswith(("/api/", "/schema")) or path == "/health"
 
 
 def problem(status: int, detail: str, errors: list[FieldError] | None = None,

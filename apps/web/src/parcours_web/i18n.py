@@ -20,15 +20,22 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 class Translator:
-    def __init__(self, locale: Language, messages: dict[str, str]) -> None:
+    def __init__(self, locale: Language, messages: dict[str, str],
+                 plurals: dict[str, tuple[str, str]] | None = None) -> None:
         self.locale: Language = locale
         self._messages = messages
+        self._plurals = plurals or {}
 
     def gettext(self, message: str) -> str:
         return self._messages.get(message) or message
 
     def ngettext(self, singular: str, plural: str, count: int) -> str:
-        return self.gettext(singular if count == 1 else plural)
+        # French uses the singular for 0 and 1 ("0 patient"), English only for 1.
+        use_singular = count <= 1 if self.locale == "fr" else count == 1
+        forms = self._plurals.get(singular)
+        if forms is None:
+            return singular if use_singular else plural
+        return forms[0] if use_singular else forms[1]
 
     def date(self, value: dt.date | None, style: str = "medium") -> str:
         return "" if value is None else format_date(value, format=style, locale=self.locale)
@@ -43,6 +50,15 @@ def load_translators() -> dict[str, Translator]:
     translators: dict[str, Translator] = {"en": Translator("en", {})}
     with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle, locale="fr")
-    messages = {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
-    translators["fr"] = Translator("fr", messages)
+    messages: dict[str, str] = {}
+    plurals: dict[str, tuple[str, str]] = {}
+    for message in catalog:
+        if not message.id or not message.string or message.fuzzy:
+            continue
+        if isinstance(message.id, tuple | list):
+            forms = tuple(message.string)
+            plurals[str(message.id[0])] = (str(forms[0]), str(forms[-1]))
+        else:
+            messages[str(message.id)] = str(message.string)
+    translators["fr"] = Translator("fr", messages, plurals)
     return translators

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,21 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 class ScaleLabels:
     """Display names of scale codes, bands and alerts in the page's language."""
 
-    def __init__(self, catalogue: ScaleCatalogue, locale: str) -> None:
+    def __init__(self, catalogue: ScaleCatalogue, locale: str, gettext: Callable[[str], str]) -> None:
         self._catalogue = catalogue
         self._locale = locale
+        self._gettext = gettext
+
+    def subscore(self, code: str, name: str) -> str:
+        """A subscale's own label when the scale defines one (HADS anxiety, QIDS domains...)."""
+        try:
+            definition = self._catalogue.get(code)
+        except KeyError:
+            return name
+        for subscale in definition.subscales:
+            if subscale.code == name:
+                return str(getattr(subscale, f"label_{self._locale}"))
+        return self._gettext(name)
 
     def name(self, code: str) -> str:
         try:
@@ -105,7 +118,7 @@ def render(
         nav=nav_for(principal),
         path=request.url.path,
         lx=lambda obj, base="label": getattr(obj, f"{base}_{translator.locale}"),
-        scale_labels=ScaleLabels(context.catalogue, translator.locale),
+        scale_labels=ScaleLabels(context.catalogue, translator.locale, translator.gettext),
         **extra,
     )
     return Response(html, media_type=MediaType.HTML, status_code=status, headers=headers or {}, cookies=cookies)

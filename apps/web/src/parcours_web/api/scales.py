@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody
 from shared_core.errors import FieldError, ValidationFailed
 from shared_core.scales import ScaleDefinition, score
 
@@ -51,7 +52,7 @@ class ScoreOut(msgspec.Struct):
     alerts: list[str]
 
 
-def _definition(request: Request[Any, Any, Any], code: str) -> ScaleDefinition:
+def _definition(request: Request[Any, Any, Any], code: FromPath[str]) -> ScaleDefinition:
     try:
         return app_context(request).catalogue.get(code)
     except KeyError:
@@ -74,7 +75,7 @@ async def list_scales(request: Request[Any, Any, Any]) -> list[ScaleOut]:
 
 
 @get("/api/v1/scales/{code:str}", opt={"roles": CALCULATOR_USERS}, tags=["scales"])
-async def get_scale(request: Request[Any, Any, Any], code: str) -> ScaleOut:
+async def get_scale(request: Request[Any, Any, Any], code: FromPath[str]) -> ScaleOut:
     """One scale definition."""
     return _out(_definition(request, code))
 
@@ -96,7 +97,7 @@ def _items(raw: list[Any]) -> list[int | None]:
 
 
 @post("/api/v1/scales/{code:str}/score", opt={"roles": CALCULATOR_USERS}, status_code=200, tags=["scales"])
-async def score_scale(request: Request[Any, Any, Any], code: str, data: ScoreIn) -> ScoreOut:
+async def score_scale(request: Request[Any, Any, Any], code: FromPath[str], data: JSONBody[ScoreIn]) -> ScoreOut:
     """Score item answers given in the scale's item order. 422 names every offending item.
 
     Body: ``{"items": [int, ...]}``. Answer: ``{"scale", "total", "band", "subscores", "alerts"}``.

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from litestar import Request, Response
+from litestar.params import FromPath
 from shared_core.errors import Conflict, FieldError, ValidationFailed
 from shared_core.services.audit import AuditFilter, search_audit
 
@@ -52,7 +53,7 @@ async def user_create(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @page_get("/admin/users/{user_id:str}/edit", ADMINS)
-async def user_edit(request: Request[Any, Any, Any], user_id: str) -> Response[Any]:
+async def user_edit(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[Any]:
     user = await call(users.get_user, app_context(request).database, user_id)
     values: dict[str, Any] = {"email": user.email, "display_name": user.display_name, "role": user.role,
                               "organisation_id": user.organisation_id, "active": "on" if user.active else None}
@@ -60,7 +61,7 @@ async def user_edit(request: Request[Any, Any, Any], user_id: str) -> Response[A
 
 
 @page_post("/admin/users/{user_id:str}/edit", ADMINS)
-async def user_update(request: Request[Any, Any, Any], user_id: str) -> Response[Any]:
+async def user_update(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[Any]:
     database = app_context(request).database
     form = await Form.read(request)
     values = {name: form.get(name) for name in USER_FIELDS}

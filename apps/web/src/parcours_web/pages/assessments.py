@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
+from litestar.params import FromPath
 from shared_core.errors import FieldError, NotFound, ValidationFailed
 from shared_core.scales import ScaleDefinition
 from shared_core.services import assessments, patients
@@ -34,7 +35,7 @@ def item_values(form: Form, definition: ScaleDefinition) -> tuple[list[int | Non
     return values, errors
 
 
-def _definition(request: Request[Any, Any, Any], code: str | None) -> ScaleDefinition | None:
+def _definition(request: Request[Any, Any, Any], code: FromPath[str] | None) -> ScaleDefinition | None:
     if not code:
         return None
     try:
@@ -44,7 +45,8 @@ def _definition(request: Request[Any, Any, Any], code: str | None) -> ScaleDefin
 
 
 @page_get("/patients/{patient_id:str}/assessments/new", CLINICAL)
-async def assessment_new(request: Request[Any, Any, Any], patient_id: str, scale: str | None = None) -> Response[Any]:
+async def assessment_new(request: Request[Any, Any, Any], patient_id: FromPath[str],
+                         scale: str | None = None) -> Response[Any]:
     context = app_context(request)
     patient = await call(patients.get_patient, context.database, current_actor(request), patient_id)
     return render(request, "assessments/form.html", patient, definition=_definition(request, scale),
@@ -52,7 +54,7 @@ async def assessment_new(request: Request[Any, Any, Any], patient_id: str, scale
 
 
 @page_post("/patients/{patient_id:str}/assessments", CLINICAL)
-async def assessment_create(request: Request[Any, Any, Any], patient_id: str) -> Response[Any]:
+async def assessment_create(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     context = app_context(request)
     form = await Form.read(request)
     definition = _definition(request, form.get("scale"))
@@ -73,7 +75,8 @@ async def assessment_create(request: Request[Any, Any, Any], patient_id: str) ->
 
 
 @page_get("/patients/{patient_id:str}/assessments/{assessment_id:str}", CLINICAL)
-async def assessment_page(request: Request[Any, Any, Any], patient_id: str, assessment_id: str) -> Response[Any]:
+async def assessment_page(request: Request[Any, Any, Any], patient_id: FromPath[str],
+                          assessment_id: FromPath[str]) -> Response[Any]:
     context = app_context(request)
     detail = await call(assessments.get_assessment, context.database, current_actor(request), context.catalogue,
                         patient_id, assessment_id)
@@ -83,7 +86,8 @@ async def assessment_page(request: Request[Any, Any, Any], patient_id: str, asse
 
 
 @page_post("/patients/{patient_id:str}/alerts/{alert_id:str}/acknowledge", CLINICAL)
-async def alert_acknowledge(request: Request[Any, Any, Any], patient_id: str, alert_id: str) -> Response[Any]:
+async def alert_acknowledge(request: Request[Any, Any, Any], patient_id: FromPath[str],
+                            alert_id: FromPath[str]) -> Response[Any]:
     form = await Form.read(request)
     await call(assessments.acknowledge_alert, app_context(request).database, current_actor(request), patient_id,
                alert_id, form.get("note") or "")

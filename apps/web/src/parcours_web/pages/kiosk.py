@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
+from litestar.params import FromPath
 from shared_core.errors import ValidationFailed
 from shared_core.services import patients
 
@@ -18,7 +19,7 @@ from parcours_web.rendering import render
 
 
 @page_get("/patients/{patient_id:str}/kiosk", CLINICAL)
-async def kiosk_new(request: Request[Any, Any, Any], patient_id: str) -> Response[Any]:
+async def kiosk_new(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     context = app_context(request)
     patient = await call(patients.get_patient, context.database, current_actor(request), patient_id)
     scales = kiosk.kiosk_scales(context.catalogue, translator_for(request).locale)
@@ -27,7 +28,7 @@ async def kiosk_new(request: Request[Any, Any, Any], patient_id: str) -> Respons
 
 
 @page_post("/patients/{patient_id:str}/kiosk", CLINICAL)
-async def kiosk_open(request: Request[Any, Any, Any], patient_id: str) -> Response[Any]:
+async def kiosk_open(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     context = app_context(request)
     form = await Form.read(request)
     locale = translator_for(request).locale
@@ -45,7 +46,7 @@ async def kiosk_open(request: Request[Any, Any, Any], patient_id: str) -> Respon
 
 
 @page_get("/kiosk/{token:str}", PUBLIC)
-async def kiosk_form(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+async def kiosk_form(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     context = app_context(request)
     state = await call(kiosk.kiosk_state, context.database, token)
     definition = context.catalogue.get(state.next_scale) if state.next_scale else None
@@ -54,7 +55,7 @@ async def kiosk_form(request: Request[Any, Any, Any], token: str) -> Response[An
 
 
 @page_post("/kiosk/{token:str}", PUBLIC)
-async def kiosk_submit(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+async def kiosk_submit(request: Request[Any, Any, Any], token: FromPath[str]) -> Response[Any]:
     context = app_context(request)
     form = await Form.read(request)
     state = await call(kiosk.kiosk_state, context.database, token)

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from litestar import Request, Response
+from litestar.params import FromPath
 from shared_core.errors import Conflict, ValidationFailed
 from shared_core.services import assessments, patients
 
@@ -65,7 +66,7 @@ async def patient_check_field(request: Request[Any, Any, Any], field: str) -> Re
 
 
 @page_get("/patients/{patient_id:str}", CLINICAL)
-async def patient_page(request: Request[Any, Any, Any], patient_id: str) -> Response[Any]:
+async def patient_page(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     context = app_context(request)
     overview = await call(assessments.patient_overview, context.database, current_actor(request),
                           context.catalogue, patient_id)
@@ -74,7 +75,7 @@ async def patient_page(request: Request[Any, Any, Any], patient_id: str) -> Resp
 
 
 @page_get("/patients/{patient_id:str}/edit", CLINICAL)
-async def patient_edit(request: Request[Any, Any, Any], patient_id: str) -> Response[Any]:
+async def patient_edit(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     detail = await call(patients.get_patient, app_context(request).database, current_actor(request), patient_id)
     values = {name: getattr(detail, name) for name in FORM_FIELDS}
     values["birth_date"] = detail.birth_date.isoformat()
@@ -83,7 +84,7 @@ async def patient_edit(request: Request[Any, Any, Any], patient_id: str) -> Resp
 
 
 @page_post("/patients/{patient_id:str}/edit", CLINICAL)
-async def patient_update(request: Request[Any, Any, Any], patient_id: str) -> Response[Any]:
+async def patient_update(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     form = await Form.read(request)
     values = {name: form.get(name) for name in FORM_FIELDS}
     version_text = form.get("version") or ""
