@@ -34,7 +34,7 @@ def _wheel_url() -> str:
     # The PEP 691 JSON simple index: the one PyPI interface every mirror serves.
     request = urllib.request.Request("https://pypi.org/simple/uv/",
                                      headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=60) as response:
         index = json.load(response)
     for file in index["files"]:
         name = file["filename"]
@@ -52,7 +52,7 @@ def _uv() -> str:
     if local.exists():
         return str(local)
     print(f"bootstrap: downloading uv {UV_VERSION} from PyPI", file=sys.stderr)
-    with urllib.request.urlopen(_wheel_url(), timeout=300) as response:  # noqa: S310
+    with urllib.request.urlopen(_wheel_url(), timeout=300) as response:
         wheel = zipfile.ZipFile(io.BytesIO(response.read()))
     member = next(n for n in wheel.namelist() if n.endswith("/scripts/uv") or n.endswith("/bin/uv"))
     local.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-
 from parcours_web.app import create_app
 from parcours_web.auth.users import UserInput, create_user
 from parcours_web.migrate import upgrade

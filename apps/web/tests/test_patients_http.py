@@ -11,15 +11,14 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from markupsafe import escape
+from parcours_web.auth.tables import AppUser
+from parcours_web.i18n import load_translators
 from shared_core.actors import Actor
 from shared_core.db import Database
 from shared_core.rules.identifiers import nir_key
 from shared_core.services.patients import PatientInput, create_patient
 from shared_core.tables import AuditEvent, Patient, SafetyAlert
 from sqlalchemy import func, select
-
-from parcours_web.auth.tables import AppUser
-from parcours_web.i18n import load_translators
 
 pytestmark = pytest.mark.db
 
@@ -105,7 +104,7 @@ def test_create_patient_redirects_to_the_patient_page(psychiatrist: tuple[Client
 
 def test_empty_form_lists_every_missing_field(psychiatrist: tuple[Client, str], database: Database) -> None:
     client, token = psychiatrist
-    empty = {name: "" for name in patient_form()}
+    empty = dict.fromkeys(patient_form(), "")
     response = client.post("/patients", data={**empty, "_csrf_token": token}, follow_redirects=False)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")

@@ -10,12 +10,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from markupsafe import escape
+from parcours_web.auth.service import issue_token
+from parcours_web.i18n import load_translators
 from shared_core.db import Database
 from shared_core.tables import Assessment, SafetyAlert
 from sqlalchemy import select
-
-from parcours_web.auth.service import issue_token
-from parcours_web.i18n import load_translators
 
 pytestmark = pytest.mark.db
 

@@ -1,7 +1,6 @@
 from fractions import Fraction
 
 import pytest
-
 from rtms_pathway.rules.checkpoint import CheckpointThresholds, early_improvement_checkpoint
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from litestar import Request, Response
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from shared_core.errors import Conflict, FieldError, ValidationFailed
 from shared_core.services.audit import AuditFilter, search_audit
 
@@ -92,8 +92,14 @@ def _date(value: str | None, name: str, errors: list[FieldError]) -> dt.date | N
 
 
 @page_get("/admin/audit", ADMINS)
-async def audit_trail(request: Request[Any, Any, Any], patient: str = "", user: str = "", date_from: str = "",
-                      date_to: str = "", page: int = 1) -> Response[Any]:
+async def audit_trail(
+    request: Request[Any, Any, Any],
+    patient: FromQuery[str] = "",
+    user: FromQuery[str] = "",
+    date_from: FromQuery[str] = "",
+    date_to: FromQuery[str] = "",
+    page: FromQuery[int] = 1,
+) -> Response[Any]:
     errors: list[FieldError] = []
     filters = AuditFilter(
         patient_id=patient.strip() or None, actor_id=user.strip() or None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from shared_core.errors import FieldError, NotFound, ValidationFailed
 from shared_core.scales import ScaleDefinition
 from shared_core.services import assessments, patients
@@ -46,7 +46,7 @@ def _definition(request: Request[Any, Any, Any], code: FromPath[str] | None) -> 
 
 @page_get("/patients/{patient_id:str}/assessments/new", CLINICAL)
 async def assessment_new(request: Request[Any, Any, Any], patient_id: FromPath[str],
-                         scale: str | None = None) -> Response[Any]:
+                         scale: FromQuery[str | None] = None) -> Response[Any]:
     context = app_context(request)
     patient = await call(patients.get_patient, context.database, current_actor(request), patient_id)
     return render(request, "assessments/form.html", patient, definition=_definition(request, scale),

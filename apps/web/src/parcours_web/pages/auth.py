@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.params import FromQuery
 
 from parcours_web.auth import service
 from parcours_web.auth.middleware import SESSION_COOKIE
@@ -18,7 +19,7 @@ from parcours_web.rendering import render
 
 
 @page_get("/login", PUBLIC)
-async def login_page(request: Request[Any, Any, Any], next: str | None = None) -> Response[Any]:
+async def login_page(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Response[Any]:
     if current_principal(request) is not None:
         return see_other(safe_next(next))
     return render(request, "login.html", None, next=safe_next(next, ""), error=None, email="")

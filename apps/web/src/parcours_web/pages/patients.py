@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from litestar import Request, Response
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from shared_core.errors import Conflict, ValidationFailed
 from shared_core.services import assessments, patients
 
@@ -26,7 +26,8 @@ def _today() -> dt.date:
 
 
 @page_get("/patients", CLINICAL)
-async def patient_list(request: Request[Any, Any, Any], q: str = "", page: int = 1) -> Response[Any]:
+async def patient_list(request: Request[Any, Any, Any], q: FromQuery[str] = "",
+                       page: FromQuery[int] = 1) -> Response[Any]:
     result = await call(patients.search_patients, app_context(request).database, current_actor(request),
                         q[:100], page)
     if is_htmx(request) and request.headers.get("hx-target") == "patient-results":
