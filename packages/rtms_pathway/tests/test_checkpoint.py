@@ -1,6 +1,7 @@
 from fractions import Fraction
 
 import pytest
+
 from rtms_pathway.rules.checkpoint import CheckpointThresholds, early_improvement_checkpoint
 
 

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from shared_core.actors import Actor
 from shared_core.db import Database, metadata
 from shared_core.scales import ScaleCatalogue, load_catalogue

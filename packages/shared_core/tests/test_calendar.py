@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from holidays.countries.france import France as HolidaysFrance
+
 from shared_core.calendar import HOLIDAY_ZONES, UnknownZone, WorkingCalendar, easter_sunday
 
 D = date

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 import pytest
+
 from shared_core.errors import ValidationFailed
 from shared_core.rules.consent import (
     COLLECTION_MODES,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from shared_core.rules.identifiers import (
     IdentifierCheck,
     check_commune_insee,

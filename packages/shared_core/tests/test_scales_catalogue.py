@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+
 from shared_core.scales import CatalogueError, load_catalogue, score
 from shared_core.scales.loader import parse_definition
 

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import msgspec
 import pytest
+
 from shared_core.errors import ValidationFailed
 from shared_core.scales import Progress, ProgressThresholds, classify_progress, load_catalogue
 

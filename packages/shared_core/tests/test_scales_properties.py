@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from shared_core.errors import ValidationFailed
 from shared_core.scales import ScaleDefinition, load_catalogue, score
 

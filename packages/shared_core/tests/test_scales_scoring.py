@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from shared_core.scales import ScaleDefinition, load_catalogue, score
 
 CATALOGUE = load_catalogue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from shared_core.errors import ValidationFailed
 from shared_core.scales import load_catalogue, score
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
+
 from shared_core.actors import Actor
 from shared_core.db import Database
 from shared_core.errors import Conflict, NotFound, ValidationFailed
@@ -13,7 +15,6 @@ from shared_core.scales import ScaleCatalogue
 from shared_core.services import assessments, consents, patients, referrals
 from shared_core.services.audit import AuditFilter, search_audit
 from shared_core.tables import Assessment, AuditEvent, SafetyAlert
-from sqlalchemy import select
 
 pytestmark = pytest.mark.db
 TODAY = dt.date(2026, 11, 21)

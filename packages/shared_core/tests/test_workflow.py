@@ -7,6 +7,7 @@ from itertools import product
 
 import msgspec
 import pytest
+
 from shared_core.errors import Conflict, ValidationFailed
 from shared_core.rules.workflow import (
     RTMS_CANCEL_REASONS,

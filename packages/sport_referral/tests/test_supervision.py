@@ -1,4 +1,5 @@
 import pytest
+
 from sport_referral.catalogue.loader import CatalogueError, load_supervision_matrix
 from sport_referral.rules.supervision import allowed_professions
 

@@ -10,8 +10,6 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
-from shared_core.db import Database
-from shared_core.scales import load_catalogue
 
 from parcours_web.api import ROUTES as API_ROUTES
 from parcours_web.auth.guards import access_guard
@@ -24,6 +22,8 @@ from parcours_web.pages import ROUTES as PAGE_ROUTES
 from parcours_web.rendering import create_environment
 from parcours_web.security import SecurityHeadersMiddleware
 from parcours_web.settings import Settings, load_settings
+from shared_core.db import Database
+from shared_core.scales import load_catalogue
 
 STATIC_DIR = Path(__file__).parent / "static"
 SCHEMA_PATH = "/schema"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
+
 from shared_core.scales import ScaleCatalogue, ScaleDefinition
 from shared_core.services.assessments import PatientOverview, SeriesPoint
 

@@ -6,10 +6,10 @@ import getpass
 import sys
 
 import click
-from shared_core.db import Database
-from shared_core.errors import NotFound, ValidationFailed
 
 from parcours_web.settings import SettingsError, load_settings
+from shared_core.db import Database
+from shared_core.errors import NotFound, ValidationFailed
 
 
 def _database() -> Database:
@@ -99,9 +99,8 @@ def users() -> None:
 @click.option("--name", "display_name", default=None, help="Display name (defaults to the e-mail).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_add(email: str, role: str, structure: str | None, display_name: str | None, password_stdin: bool) -> None:
-    from shared_core.actors import Actor
-
     from parcours_web.auth.users import create_user, parse_user_input
+    from shared_core.actors import Actor
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")

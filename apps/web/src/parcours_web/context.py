@@ -8,13 +8,13 @@ from typing import Any
 from jinja2 import Environment
 from litestar import Request
 from litestar.connection import ASGIConnection
-from shared_core.actors import Actor
-from shared_core.db import Database
-from shared_core.scales import ScaleCatalogue
 
 from parcours_web.auth.principal import Principal
 from parcours_web.i18n import Translator
 from parcours_web.settings import Settings
+from shared_core.actors import Actor
+from shared_core.db import Database
+from shared_core.scales import ScaleCatalogue
 
 LANG_COOKIE = "parcours_lang"
 

@@ -10,18 +10,18 @@ import datetime as dt
 import random
 
 import msgspec
+from sqlalchemy import select
+
+from parcours_web.auth.passwords import hash_password
+from parcours_web.auth.tables import AppUser
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.ids import new_id
 from shared_core.rules.identifiers import nir_key
 from shared_core.scales import ScaleDefinition, load_catalogue, score
 from shared_core.services import audit
-from shared_core.tables import Assessment, Organisation, Patient, SafetyAlert
+from shared_core.tables import Assessment, CentreClosure, Organisation, Patient, Practitioner, SafetyAlert
 from shared_core.text import fold
-from sqlalchemy import select
-
-from parcours_web.auth.passwords import hash_password
-from parcours_web.auth.tables import AppUser
 
 DEMO_PASSWORD = "parcours-demo-2026"
 CENTRE_ID = "org-centre-demo"
@@ -32,6 +32,12 @@ ORGANISATIONS = [
     ("org-centre-demo-b", "centre", "Centre de neuromodulation B (démonstration)", "69123"),
     ("org-cabinet-demo", "referrer_practice", "Cabinet de psychiatrie (démonstration)", "67218"),
     ("org-mss-demo", "mss", "Maison Sport-Santé de démonstration", "67482"),
+    ("org-esms-demo", "esms", "IME de démonstration", "67218"),
+]
+PRACTITIONERS = [
+    ("PR-DEMO-001", "Muller", "Claire", "psychiatrist", "10101010108"),
+    ("PR-DEMO-002", "Benali", "Karim", "psychiatrist", "10101010116"),
+    ("PR-DEMO-003", "Meyer", "Paul", "psychiatrist", None),
 ]
 
 ACCOUNTS = [
@@ -43,8 +49,11 @@ ACCOUNTS = [
     ("adresseur@demo.parcours.fr", "Dr Paul Meyer (adresseur)", "referrer", "org-cabinet-demo"),
     ("adresseur2@demo.parcours.fr", "Dr Léa Girard (adresseuse)", "referrer", "org-cabinet-demo"),
     ("coordinateur@demo.parcours.fr", "Nadia Klein (MSS)", "coordinator", "org-mss-demo"),
+    ("referent.esms@demo.parcours.fr", "Marc Haas (référent APS, IME)", "coordinator", "org-esms-demo"),
     ("observateur@demo.parcours.fr", "Observatoire régional (démo)", "observer", None),
+    ("observateur.dep@demo.parcours.fr", "Pilotage départemental 67 (démo)", "observer", None),
     ("admin@demo.parcours.fr", "Administrateur démo", "admin", CENTRE_ID),
+    ("admin2@demo.parcours.fr", "Administratrice démo (suppléante)", "admin", CENTRE_ID),
 ]
 
 FAMILY_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
@@ -118,6 +127,12 @@ def seed(database: Database) -> SeedSummary:
         for org_id, kind, name, commune in ORGANISATIONS:
             session.add(Organisation(id=org_id, kind=kind, name=name, commune_insee=commune))
         session.flush()
+        for practitioner_id, family, given, profession, rpps in PRACTITIONERS:
+            session.add(Practitioner(id=practitioner_id, family_name=family, given_name=given,
+                                     profession=profession, rpps=rpps, organisation_id=CENTRE_ID))
+        year_end = dt.date(today.year, 12, 24)
+        session.add(CentreClosure(organisation_id=CENTRE_ID, start_date=year_end,
+                                  end_date=year_end + dt.timedelta(days=8), label="Fermeture de fin d'année"))
         for email, display_name, role, account_organisation in ACCOUNTS:
             if session.scalar(select(AppUser.id).where(AppUser.email == email)) is None:
                 session.add(AppUser(id=new_id("U"), email=email, display_name=display_name, role=role,

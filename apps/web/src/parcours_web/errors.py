@@ -15,10 +15,10 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.response import Redirect
-from shared_core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from parcours_web.rendering import is_htmx, render
+from shared_core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger("parcours")
 PROBLEM_JSON = "application/problem+json"

@@ -7,6 +7,7 @@ stops at the first error; forms go through here instead so the page can show eve
 from __future__ import annotations
 
 from litestar import Request
+
 from shared_core.errors import FieldError
 
 

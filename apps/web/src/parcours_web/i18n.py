@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
+
 from shared_core.scales.model import Language
 
 LOCALES: tuple[Language, ...] = ("fr", "en")

@@ -12,6 +12,9 @@ import secrets
 from collections.abc import Sequence
 
 import msgspec
+
+from parcours_web.auth.service import token_hash
+from parcours_web.auth.tables import KioskPass
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.errors import FieldError, NotFound, ValidationFailed
@@ -21,9 +24,6 @@ from shared_core.services import audit
 from shared_core.services.assessments import record_assessment
 from shared_core.services.patients import load_patient
 from shared_core.tables import Patient
-
-from parcours_web.auth.service import token_hash
-from parcours_web.auth.tables import KioskPass
 
 
 class KioskLink(msgspec.Struct, frozen=True):

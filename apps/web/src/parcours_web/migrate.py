@@ -8,10 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from shared_core.db import Database, normalise_url
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
+
+from shared_core.db import Database, normalise_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

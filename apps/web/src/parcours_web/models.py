@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import parcours_web.auth.tables
 import shared_core.tables
 from shared_core.db import metadata
-
-import parcours_web.auth.tables
 
 __all__ = ["metadata"]
 _TABLE_MODULES = (shared_core.tables, parcours_web.auth.tables)

@@ -17,6 +17,7 @@ class NavItem(msgspec.Struct, frozen=True):
 NAV_ITEMS = (
     NavItem("/patients", "Patients", CLINICAL),
     NavItem("/admin/users", "Users", frozenset({ADMIN})),
+    NavItem("/admin/organisations", "Organisations", frozenset({ADMIN})),
     NavItem("/admin/audit", "Audit trail", frozenset({ADMIN})),
 )
 

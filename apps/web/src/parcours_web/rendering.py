@@ -11,11 +11,11 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 from markupsafe import Markup, escape
-from shared_core.scales import ScaleCatalogue
 
 from parcours_web.auth.guards import ANON_CSRF_COOKIE, CSRF_FIELD, anonymous_csrf_token, new_anonymous_cookie
 from parcours_web.context import app_context, current_principal, translator_for
 from parcours_web.navigation import nav_for
+from shared_core.scales import ScaleCatalogue
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
+
 from shared_core.calendar import HOLIDAY_ZONES
 
 

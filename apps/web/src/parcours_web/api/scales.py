@@ -8,11 +8,11 @@ import msgspec
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
-from shared_core.errors import FieldError, ValidationFailed
-from shared_core.scales import ScaleDefinition, score
 
 from parcours_web.auth.roles import CALCULATOR_USERS
 from parcours_web.context import app_context
+from shared_core.errors import FieldError, ValidationFailed
+from shared_core.scales import ScaleDefinition, score
 
 
 class BandOut(msgspec.Struct):

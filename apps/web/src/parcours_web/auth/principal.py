@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+
 from shared_core.actors import Actor
 
 

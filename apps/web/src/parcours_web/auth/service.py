@@ -7,17 +7,17 @@ import hashlib
 import secrets
 
 import msgspec
+from sqlalchemy import delete, select
+
+from parcours_web.auth.passwords import verify_password
+from parcours_web.auth.principal import Principal
+from parcours_web.auth.tables import ApiToken, AppUser, LoginThrottle, WebSession
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.errors import NotFound
 from shared_core.ids import new_id
 from shared_core.services import audit
 from shared_core.text import fold
-from sqlalchemy import delete, select
-
-from parcours_web.auth.passwords import verify_password
-from parcours_web.auth.principal import Principal
-from parcours_web.auth.tables import ApiToken, AppUser, LoginThrottle, WebSession
 
 ACCOUNT_FREE_FAILURES = 5
 ADDRESS_FREE_FAILURES = 20

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from shared_core.db import Base, UTCDateTime, Versioned, utcnow
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from shared_core.db import Base, UTCDateTime, Versioned, utcnow
 
 
 class AppUser(Versioned, Base):

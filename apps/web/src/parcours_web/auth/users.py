@@ -7,17 +7,17 @@ import re
 from collections.abc import Mapping
 
 import msgspec
+from sqlalchemy import select, update
+
+from parcours_web.auth.passwords import hash_password, password_problem
+from parcours_web.auth.roles import COORDINATOR, ROLES
+from parcours_web.auth.tables import ApiToken, AppUser, WebSession
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared_core.ids import new_id
 from shared_core.services import audit
 from shared_core.tables import Organisation
-from sqlalchemy import select, update
-
-from parcours_web.auth.passwords import hash_password, password_problem
-from parcours_web.auth.roles import COORDINATOR, ROLES
-from parcours_web.auth.tables import ApiToken, AppUser, WebSession
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -7,8 +7,6 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
-from shared_core.errors import Conflict, FieldError, ValidationFailed
-from shared_core.services.audit import AuditFilter, search_audit
 
 from parcours_web.auth import users
 from parcours_web.auth.roles import ADMIN, ROLE_LABELS, ROLES
@@ -16,6 +14,8 @@ from parcours_web.context import app_context, current_actor
 from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
 from parcours_web.rendering import render
+from shared_core.errors import Conflict, FieldError, ValidationFailed
+from shared_core.services.audit import AuditFilter, search_audit
 
 ADMINS = frozenset({ADMIN})
 USER_FIELDS = ("email", "display_name", "role", "organisation_id", "password", "active")

@@ -6,9 +6,6 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
-from shared_core.errors import FieldError, NotFound, ValidationFailed
-from shared_core.scales import ScaleDefinition
-from shared_core.services import assessments, patients
 
 from parcours_web.auth.roles import CLINICAL
 from parcours_web.charts import build_chart
@@ -16,6 +13,9 @@ from parcours_web.context import app_context, current_actor
 from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
 from parcours_web.rendering import render
+from shared_core.errors import FieldError, NotFound, ValidationFailed
+from shared_core.scales import ScaleDefinition
+from shared_core.services import assessments, patients
 
 
 def item_values(form: Form, definition: ScaleDefinition) -> tuple[list[int | None], list[FieldError]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
-from shared_core.services.assessments import open_alerts_for_centre
 
 from parcours_web.auth.roles import ALL_ROLES, CLINICAL, ROLE_LABELS
 from parcours_web.context import app_context, current_actor, require_principal
 from parcours_web.pages._routing import call, page_get
 from parcours_web.rendering import render
+from shared_core.services.assessments import open_alerts_for_centre
 
 
 @page_get("/", ALL_ROLES)

@@ -6,8 +6,6 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.params import FromPath
-from shared_core.errors import ValidationFailed
-from shared_core.services import patients
 
 from parcours_web import kiosk
 from parcours_web.auth.roles import CLINICAL, PUBLIC
@@ -16,6 +14,8 @@ from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
 from parcours_web.pages.assessments import item_values
 from parcours_web.rendering import render
+from shared_core.errors import ValidationFailed
+from shared_core.services import patients
 
 
 @page_get("/patients/{patient_id:str}/kiosk", CLINICAL)

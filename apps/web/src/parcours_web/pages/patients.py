@@ -7,8 +7,6 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.params import FromPath, FromQuery
-from shared_core.errors import Conflict, ValidationFailed
-from shared_core.services import assessments, patients
 
 from parcours_web.auth.roles import CLINICAL
 from parcours_web.charts import charts_for
@@ -16,6 +14,8 @@ from parcours_web.context import app_context, current_actor
 from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
 from parcours_web.rendering import is_htmx, render
+from shared_core.errors import Conflict, ValidationFailed
+from shared_core.services import assessments, patients
 
 FORM_FIELDS = ("family_name", "given_names", "birth_date", "sex", "ins", "commune_insee", "phone", "email",
                "address_line")
