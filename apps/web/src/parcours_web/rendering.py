@@ -28,45 +28,32 @@ class ScaleLabels:
         self._locale = locale
         self._gettext = gettext
 
-    def subscore(self, code: str, name: str) -> str:
-        """A subscale's own label when the scale defines one (HADS anxiety, QIDS domains...)."""
+    def _label(self, code: str, group: str, member: str) -> str | None:
+        """The localised label of ``member`` among the scale's bands, alerts or subscales."""
         try:
             definition = self._catalogue.get(code)
         except KeyError:
-            return name
-        for subscale in definition.subscales:
-            if subscale.code == name:
-                return str(getattr(subscale, f"label_{self._locale}"))
-        return self._gettext(name)
+            return None
+        for entry in getattr(definition, group):
+            if entry.code == member:
+                return str(getattr(entry, f"label_{self._locale}"))
+        return None
 
     def name(self, code: str) -> str:
         try:
-            definition = self._catalogue.get(code)
+            return str(getattr(self._catalogue.get(code), f"name_{self._locale}"))
         except KeyError:
             return code
-        return str(getattr(definition, f"name_{self._locale}"))
 
     def band(self, code: str, band: str | None) -> str:
-        if band is None:
-            return ""
-        try:
-            definition = self._catalogue.get(code)
-        except KeyError:
-            return band
-        for candidate in definition.bands:
-            if candidate.code == band:
-                return str(getattr(candidate, f"label_{self._locale}"))
-        return band
+        return "" if band is None else self._label(code, "bands", band) or band
 
     def alert(self, code: str, alert: str) -> str:
-        try:
-            definition = self._catalogue.get(code)
-        except KeyError:
-            return alert
-        for rule in definition.alerts:
-            if rule.code == alert:
-                return str(getattr(rule, f"label_{self._locale}"))
-        return alert
+        return self._label(code, "alerts", alert) or alert
+
+    def subscore(self, code: str, name: str) -> str:
+        """A subscale's own label when the scale defines one (HADS anxiety, QIDS domains...)."""
+        return self._label(code, "subscales", name) or self._gettext(name)
 
 
 def create_environment() -> Environment:
