@@ -1,0 +1,1 @@
+"""Versioned reference data of the rTMS pathway (YAML) and their loaders."""

@@ -1,0 +1,1 @@
+"""The rTMS pathway vocabulary (msgspec Structs), one module per area."""
