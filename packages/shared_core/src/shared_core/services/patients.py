@@ -135,7 +135,8 @@ def parse_patient_input(raw: Mapping[str, str | None], today: dt.date) -> Patien
     if phone is not None:
         phone = phone.replace(" ", "").replace(".", "")
         if not _PHONE.match(phone):
-            errors.append(FieldError("phone", "Phone must be a French number (0XXXXXXXXX) or +international."))
+            errors.append(FieldError("phone", "Phone must be a French number (0 followed by 9 digits) "
+                                               "or an international number (+...)."))
     email = optional("email")
     if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
         errors.append(FieldError("email", "E-mail address is not valid."))
