@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from parcours_web.api import health, scales
+from parcours_web.api import health, rtms, scales
 
-ROUTES = [*health.ROUTES, *scales.ROUTES]
+ROUTES = [*health.ROUTES, *scales.ROUTES, *rtms.ROUTES]

@@ -1,0 +1,43 @@
+"""rTMS calculators of api-contract.md: progress checkpoint, course-plan preview (and triage).
+
+Bodies are taken as plain JSON objects and validated by the rule package's own validators, which
+report every bad field at once (a typed body would stop at msgspec's first error).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import to_thread
+from litestar import Request, post
+from litestar.params import JSONBody
+
+from parcours_web.auth.roles import OPERATOR, PSYCHIATRIST, REFERRER
+from parcours_web.context import app_context
+from rtms_pathway.rules.course_plan_api import contract_preview
+from rtms_pathway.rules.progress_api import ContractProgressAnswer, parse_contract_progress, progress_contract
+
+RTMS_CALCULATOR_USERS = frozenset({PSYCHIATRIST, OPERATOR, REFERRER})
+
+
+@post("/api/v1/rtms/progress", opt={"roles": RTMS_CALCULATOR_USERS}, status_code=200, tags=["rtms"])
+async def progress(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> ContractProgressAnswer:
+    """Improvement from baseline, response status and the 10-session checkpoint (R-MBC-03, R-MBC-04).
+
+    Body: ``{"scale": code, "baseline": int, "current": int, "sessions_completed": int}``.
+    """
+    catalogue = app_context(request).catalogue
+    return progress_contract(parse_contract_progress(data, catalogue), catalogue)
+
+
+@post("/api/v1/rtms/course-plans/preview", opt={"roles": RTMS_CALCULATOR_USERS}, status_code=200, tags=["rtms"])
+async def course_plan_preview(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    """Induction sessions laid on working days of the holiday zone, minus closures (R-SCH-01..05).
+
+    Body: ``{"protocol": code, "start": date, "induction_sessions": int, "holiday_zone": code,
+    "closures": [date, ...]}``. Answer: ``{"sessions": [{"number", "date", "slot", "phase"}], "induction_end"}``.
+    """
+    return await to_thread.run_sync(contract_preview, data)
+
+
+ROUTES = [progress, course_plan_preview]
