@@ -90,3 +90,50 @@ def test_other_roles_cannot_use_the_rtms_calculators(app: Litestar, bearer: Call
         response = client.post("/api/v1/rtms/progress", headers=bearer(role),
                                json={"scale": "madrs", "baseline": 32, "current": 26, "sessions_completed": 10})
     assert response.status_code == 403
+
+
+TRIAGE_BASE = {
+    "diagnosis": "unipolar", "psychotic_features": False, "catatonia": False, "suicide_risk": "none",
+    "failed_adequate_trials": 1, "episode_months": 8, "anxiety_comorbidity": False, "substance_use": [],
+    "mood_stabilizer": False, "safety_findings": [], "medications": [], "patient_preference": "none",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "orientation", "precautions"),
+    [
+        ({}, "rtms_indicated", set()),
+        ({"psychotic_features": True}, "ect_first", set()),
+        ({"suicide_risk": "high_urgent"}, "ect_first", set()),
+        ({"safety_findings": ["cochlear_implant"], "psychotic_features": True}, "not_eligible_safety", None),
+        ({"diagnosis": "bipolar_i"}, "rtms_with_precautions", {"mood_stabilizer_required", "monitor_manic_switch"}),
+        ({"diagnosis": "bipolar_ii", "mood_stabilizer": True}, "rtms_with_precautions", {"monitor_manic_switch"}),
+        ({"medications": ["clozapine"]}, "rtms_with_precautions", None),
+        ({"substance_use": ["alcohol"]}, "rtms_with_precautions", None),
+    ],
+)
+def test_triage(app: Litestar, bearer: Callable[[str], dict[str, str]], changes: dict[str, object],
+                orientation: str, precautions: set[str] | None) -> None:
+    with TestClient(app) as client:
+        response = client.post("/api/v1/rtms/triage", json=TRIAGE_BASE | changes, headers=bearer("psychiatrist"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["orientation"] == orientation
+    if precautions is not None:
+        assert set(body["precautions"]) == precautions
+    assert all({"code", "text", "source"} <= set(reason) for reason in body["reasons"])
+    if "clozapine" in changes.get("medications", []):  # type: ignore[operator]
+        assert "seizure_threshold_medication" in body["precautions"]
+    if changes.get("substance_use") == ["alcohol"]:
+        assert "alcohol_lowers_seizure_threshold" in body["precautions"]
+
+
+def test_triage_lists_every_bad_field(app: Litestar, bearer: Callable[[str], dict[str, str]]) -> None:
+    body = TRIAGE_BASE | {"diagnosis": "schizo", "suicide_risk": "maybe", "failed_adequate_trials": -1,
+                          "substance_use": ["alcohol", "sugar"], "surprise": 1}
+    del body["catatonia"]
+    with TestClient(app) as client:
+        response = client.post("/api/v1/rtms/triage", json=body, headers=bearer("referrer"))
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert {"diagnosis", "suicide_risk", "failed_adequate_trials", "substance_use[1]", "catatonia", "surprise"} <= fields

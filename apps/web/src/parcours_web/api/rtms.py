@@ -1,4 +1,4 @@
-"""rTMS calculators of api-contract.md: progress checkpoint, course-plan preview (and triage).
+"""rTMS calculators of api-contract.md: triage, course-plan preview, progress checkpoint.
 
 Bodies are taken as plain JSON objects and validated by the rule package's own validators, which
 report every bad field at once (a typed body would stop at msgspec's first error).
@@ -14,8 +14,10 @@ from litestar.params import JSONBody
 
 from parcours_web.auth.roles import OPERATOR, PSYCHIATRIST, REFERRER
 from parcours_web.context import app_context
+from rtms_pathway.catalogue.loader_clinical import load_clinical_catalogues
 from rtms_pathway.rules.course_plan_api import contract_preview
 from rtms_pathway.rules.progress_api import ContractProgressAnswer, parse_contract_progress, progress_contract
+from rtms_pathway.rules.triage_api import ContractTriageAnswer, run_contract_triage
 
 RTMS_CALCULATOR_USERS = frozenset({PSYCHIATRIST, OPERATOR, REFERRER})
 
@@ -40,4 +42,17 @@ async def course_plan_preview(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
     return await to_thread.run_sync(contract_preview, data)
 
 
-ROUTES = [progress, course_plan_preview]
+@post("/api/v1/rtms/triage", opt={"roles": RTMS_CALCULATOR_USERS}, status_code=200, tags=["rtms"])
+async def triage(data: JSONBody[dict[str, Any]]) -> ContractTriageAnswer:
+    """Orientation, precautions, protocol suggestions and the reasons with their sources (domain-rtms §2).
+
+    Orientation, strongest first: not_eligible_safety > ect_first > needs_more_information >
+    rtms_with_precautions (any precaution listed) > rtms_indicated. Information-only facts (chronic
+    episode, anxious features, stated preference) are given as reasons, not as precautions.
+    ``needs_more_information`` answers a body whose trials cannot fit in the episode, or a screening
+    that reports current medication with an empty medication list.
+    """
+    return await to_thread.run_sync(run_contract_triage, data, load_clinical_catalogues())
+
+
+ROUTES = [progress, course_plan_preview, triage]
