@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+
 from parcours_web.app import create_app
 from parcours_web.auth.users import UserInput, create_user
 from parcours_web.migrate import upgrade
@@ -118,5 +119,5 @@ def client_for(app: Litestar, make_user: Callable[..., str]) -> Iterator[Callabl
         return client, log_in(client, make_user(role, email, organisation_id))
 
     yield _client
-    for client in clients:
+    for client in reversed(clients):  # newest first: closing an older client first never returns
         client.__exit__(None, None, None)

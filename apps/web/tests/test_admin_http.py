@@ -11,11 +11,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from markupsafe import escape
+from sqlalchemy import select
+
+from parcours_web.auth.service import issue_token
 from parcours_web.auth.tables import AppUser, WebSession
 from parcours_web.i18n import load_translators
 from shared_core.db import Database
 from shared_core.tables import AuditEvent
-from sqlalchemy import select
 
 pytestmark = pytest.mark.db
 
@@ -168,6 +170,31 @@ def test_deactivating_a_user_ends_their_session(admin: tuple[Client, str], clien
     with database.read() as session:
         sessions = session.scalars(select(WebSession).where(WebSession.user_id == user.id)).all()
         assert sessions and all(s.revoked_at is not None for s in sessions)
+
+
+def test_deactivating_a_user_revokes_their_api_tokens(admin: tuple[Client, str], make_user: Callable[..., str],
+                                                      database: Database, app: Litestar) -> None:
+    client, token = admin
+    email = make_user("referrer")
+    bearer = issue_token(database, email, None)
+    with TestClient(app) as api:
+        before = api.get("/api/v1/scales", headers={"Authorization": f"Bearer {bearer}"})
+        user = user_by_email(database, email)
+        assert user is not None
+        form = edit_form(user, token, user.version)
+        del form["active"]
+        assert client.post(f"/admin/users/{user.id}/edit", data=form, follow_redirects=False).status_code == 303
+        after = api.get("/api/v1/scales", headers={"Authorization": f"Bearer {bearer}"})
+    assert (before.status_code, after.status_code) == (200, 401)
+
+
+def test_a_script_in_a_display_name_comes_back_escaped(admin: tuple[Client, str]) -> None:
+    client, token = admin
+    client.post("/admin/users", data=new_user_form(token, display_name="<script>alert(1)</script>"),
+                follow_redirects=False)
+    page = client.get("/admin/users").text
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_changing_a_role_ends_the_user_session(admin: tuple[Client, str], clients: ClientFor,

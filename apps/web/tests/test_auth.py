@@ -8,11 +8,12 @@ from collections.abc import Callable
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import update
+
 from parcours_web.auth.middleware import SESSION_COOKIE
 from parcours_web.auth.service import issue_token
 from parcours_web.auth.tables import ApiToken, AppUser, WebSession
 from shared_core.db import Database
-from sqlalchemy import update
 
 from .conftest import PASSWORD, csrf_token, log_in
 

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from litestar.testing import TestClient
-from shared_core.db import Database
-from shared_core.tables import Assessment, Organisation, Patient
 from sqlalchemy import func, select
 
 from parcours_web.app import create_app
@@ -18,6 +16,8 @@ from parcours_web.auth.tables import AppUser
 from parcours_web.cli import main
 from parcours_web.migrate import head_revision
 from parcours_web.settings import Settings
+from shared_core.db import Database
+from shared_core.tables import Assessment, Organisation, Patient
 
 pytestmark = pytest.mark.db
 
@@ -35,7 +35,7 @@ def run(tmp_path: Path, database_url: str) -> Run:
     runner = CliRunner(env={"PARCOURS_DATABASE_URL": database_url, "PARCOURS_VAR_DIR": str(tmp_path / "var"),
                             "PARCOURS_SECRET_KEY": None})
 
-    def _run(*args: str, input: str | None = None) -> Result:  # noqa: A002
+    def _run(*args: str, input: str | None = None) -> Result:
         return runner.invoke(main, list(args), input=input, catch_exceptions=False)
     return _run
 

@@ -17,6 +17,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+
 from parcours_web.auth.passwords import password_problem
 from parcours_web.auth.roles import ROLE_LABELS
 from parcours_web.auth.users import parse_user_input

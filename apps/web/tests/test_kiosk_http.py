@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from markupsafe import escape
+from sqlalchemy import select
+
+from parcours_web import kiosk
 from parcours_web.i18n import load_translators
+from shared_core.actors import Actor
 from shared_core.db import Database
 from shared_core.scales import load_catalogue
 from shared_core.tables import Assessment, SafetyAlert
-from sqlalchemy import select
 
 pytestmark = pytest.mark.db
 
@@ -61,7 +65,7 @@ def open_pass(operator: tuple[Client, str], patient_id: str, scales: list[str]) 
     assert response.status_code == 200, response.text
     links = KIOSK_LINK.findall(response.text)
     assert len(links) == 1
-    return links[0]
+    return str(links[0])
 
 
 @pytest.fixture
@@ -76,7 +80,7 @@ def tablet(app: Litestar) -> Iterator[Client]:
         yield client
 
 
-def answer(tablet: Client, token: str, scale: str, items: list[int]) -> object:
+def answer(tablet: Client, token: str, scale: str, items: list[int]) -> httpx.Response:
     # A finished pass shows no form: the anonymous token (tied to the tablet's cookie) comes from /login then.
     csrf = CSRF_INPUT.search(tablet.get(f"/kiosk/{token}").text) or CSRF_INPUT.search(tablet.get("/login").text)
     assert csrf
@@ -121,12 +125,12 @@ def test_the_kiosk_token_opens_no_patient_record(tablet: Client, kiosk_token: st
 
 def test_answers_lead_to_the_next_questionnaire_then_thanks(tablet: Client, kiosk_token: str) -> None:
     first = answer(tablet, kiosk_token, "phq9", [1, 1, 1, 1, 1, 1, 1, 1, 0])
-    assert first.status_code == 303  # type: ignore[attr-defined]
+    assert first.status_code == 303
     second_page = tablet.get(f"/kiosk/{kiosk_token}").text
     assert wording("who5", 1) in second_page
     assert wording("phq9", 1) not in second_page
     last = answer(tablet, kiosk_token, "who5", [3, 3, 3, 3, 3])
-    assert last.status_code == 303  # type: ignore[attr-defined]
+    assert last.status_code == 303
     thanks = tablet.get(f"/kiosk/{kiosk_token}")
     assert thanks.status_code == 200
     assert fr("Thank you, you have finished.") in thanks.text
@@ -156,17 +160,15 @@ def test_a_completed_pass_stores_nothing_more(tablet: Client, kiosk_token: str, 
     answer(tablet, kiosk_token, "phq9", [0] * 9)
     answer(tablet, kiosk_token, "who5", [3] * 5)
     again = answer(tablet, kiosk_token, "who5", [5] * 5)
-    assert again.status_code in (303, 404)  # type: ignore[attr-defined]
+    assert again.status_code in (303, 404)
     assert len(kiosk_assessments(database, patient_id)) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: pages/kiosk.py kiosk_submit answers a closed pass with 303 to the "
-                                       "thank-you page instead of 404 (it reads the pass with for_writing=False)")
 def test_a_completed_pass_refuses_a_submission_with_404(tablet: Client, kiosk_token: str) -> None:
     answer(tablet, kiosk_token, "phq9", [0] * 9)
     answer(tablet, kiosk_token, "who5", [3] * 5)
     again = answer(tablet, kiosk_token, "who5", [5] * 5)
-    assert again.status_code == 404  # type: ignore[attr-defined]
+    assert again.status_code == 404
 
 
 def test_a_questionnaire_already_answered_cannot_be_sent_twice(tablet: Client, kiosk_token: str, patient_id: str,
@@ -184,6 +186,12 @@ def test_an_unknown_token_is_404(tablet: Client, method: str) -> None:
                               data={"scale": "phq9", "_csrf_token": csrf.group(1)} if method == "POST" else None,
                               follow_redirects=False)
     assert response.status_code == 404
+
+
+def test_an_expired_link_is_404(tablet: Client, patient_id: str, database: Database) -> None:
+    actor = Actor(id="U-TEST", role="operator", organisation_id="org-centre-a")
+    link = kiosk.open_pass(database, actor, CATALOGUE, patient_id, ["phq9"], minutes=0, locale="fr")
+    assert tablet.get(f"/kiosk/{link.token}").status_code == 404
 
 
 def test_a_licensed_scale_without_local_text_is_refused(operator: tuple[Client, str], patient_id: str) -> None:
@@ -204,8 +212,8 @@ def test_no_scale_chosen_is_refused(operator: tuple[Client, str], patient_id: st
 def test_item_9_on_the_kiosk_shows_the_crisis_message(tablet: Client, kiosk_token: str, patient_id: str,
                                                       database: Database) -> None:
     response = answer(tablet, kiosk_token, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 1])
-    assert response.status_code == 200  # type: ignore[attr-defined]
-    text = response.text  # type: ignore[attr-defined]
+    assert response.status_code == 200
+    text = response.text
     assert 'role="alert"' in text
     assert "3114" in text
     with database.read() as session:

@@ -16,12 +16,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from shared_core.db import Database, normalise_url
-from shared_core.testing import postgres_url
 from sqlalchemy import create_engine, inspect, text
 
 from parcours_web.migrate import _config, current_revision, head_revision, is_up_to_date, upgrade
 from parcours_web.models import metadata
+from shared_core.db import Database, normalise_url
+from shared_core.testing import postgres_url
 
 pytestmark = pytest.mark.db
 

@@ -11,6 +11,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from markupsafe import escape
+from sqlalchemy import func, select
+
 from parcours_web.auth.tables import AppUser
 from parcours_web.i18n import load_translators
 from shared_core.actors import Actor
@@ -18,7 +20,6 @@ from shared_core.db import Database
 from shared_core.rules.identifiers import nir_key
 from shared_core.services.patients import PatientInput, create_patient
 from shared_core.tables import AuditEvent, Patient, SafetyAlert
-from sqlalchemy import func, select
 
 pytestmark = pytest.mark.db
 
@@ -122,6 +123,37 @@ def test_invalid_ins_key_is_refused_naming_ins(psychiatrist: tuple[Client, str],
     assert response.status_code == 422
     assert error_summary_targets(response.text) == {"ins"}
     assert re.search(r'id="field-ins"[^>]*aria-invalid="true"', response.text.replace("\n", " "))
+
+
+def test_a_second_patient_with_the_same_ins_is_refused(psychiatrist: tuple[Client, str],
+                                                     database: Database) -> None:
+    client, token = psychiatrist
+    create(client, token, ins=VALID_INS)
+    response = client.post("/patients", data={**patient_form(family_name="Doublon", ins=VALID_INS),
+                                              "_csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 422
+    assert error_summary_targets(response.text) == {"ins"}
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Patient)) == 1
+
+
+def test_inline_check_returns_only_the_field_messages(psychiatrist: tuple[Client, str]) -> None:
+    client, token = psychiatrist
+    response = client.post("/patients/check-field", params={"field": "ins"},
+                           data={**patient_form(ins="123"), "birth_date": ""},
+                           headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert response.text.lstrip().startswith('<div id="errors-ins"')
+    assert response.text.count('class="error-message"') == 1  # the missing birth date is not reported here
+
+
+def test_inline_check_of_a_valid_field_is_empty(psychiatrist: tuple[Client, str]) -> None:
+    client, token = psychiatrist
+    response = client.post("/patients/check-field", params={"field": "ins"}, data=patient_form(ins=VALID_INS),
+                           headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert response.status_code == 200
+    assert 'class="error-message"' not in response.text
 
 
 # --- edit ----------------------------------------------------------------------------------------
@@ -252,38 +284,42 @@ def record_with_alert(psychiatrist: tuple[Client, str], database: Database) -> d
     return {"patient": patient_id, "assessment": assessment_id, "alert": alert_id}
 
 
-def idor_requests(ids: dict[str, str], token: str) -> list[tuple[str, str, dict[str, Any] | None]]:
-    p = ids["patient"]
-    items = {f"item_{n}": "0" for n in range(1, 10)}
-    return [
-        ("GET", f"/patients/{p}", None),
-        ("GET", f"/patients/{p}/edit", None),
-        ("POST", f"/patients/{p}/edit", {**patient_form(family_name="Pirate"), "version": "1", "_csrf_token": token}),
-        ("GET", f"/patients/{p}/assessments/new", None),
-        ("GET", f"/patients/{p}/assessments/new?scale=phq9", None),
-        ("POST", f"/patients/{p}/assessments", {"scale": "phq9", **items, "_csrf_token": token}),
-        ("GET", f"/patients/{p}/assessments/{ids['assessment']}", None),
-        ("POST", f"/patients/{p}/alerts/{ids['alert']}/acknowledge", {"note": "seen", "_csrf_token": token}),
-        ("GET", f"/patients/{p}/kiosk", None),
-        ("POST", f"/patients/{p}/kiosk", {"scales": "phq9", "_csrf_token": token}),
-    ]
+# What centre B tries on centre A's record: method, path ({p} patient, {a} assessment, {al} alert), form.
+IDOR_ROUTES: dict[str, tuple[str, str, dict[str, str] | None]] = {
+    "patient page": ("GET", "/patients/{p}", None),
+    "edit form": ("GET", "/patients/{p}/edit", None),
+    "edit save": ("POST", "/patients/{p}/edit", {**patient_form(family_name="Pirate"), "version": "1"}),
+    "assessment form": ("GET", "/patients/{p}/assessments/new", None),
+    "assessment form with scale": ("GET", "/patients/{p}/assessments/new?scale=phq9", None),
+    "assessment save": ("POST", "/patients/{p}/assessments", {"scale": "phq9", **{f"item_{n}": "0" for n in range(1, 10)}}),
+    "assessment page": ("GET", "/patients/{p}/assessments/{a}", None),
+    "alert acknowledge": ("POST", "/patients/{p}/alerts/{al}/acknowledge", {"note": "seen"}),
+    "kiosk form": ("GET", "/patients/{p}/kiosk", None),
+    "kiosk open": ("POST", "/patients/{p}/kiosk", {"scales": "phq9"}),
+}
 
 
-@pytest.mark.parametrize("index", range(10))
-def test_another_centre_gets_404_on_every_patient_route(index: int, record_with_alert: dict[str, str],
+def attempt(client: Client, token: str, ids: dict[str, str], route: str) -> Any:
+    method, template, form = IDOR_ROUTES[route]
+    path = template.format(p=ids["patient"], a=ids["assessment"], al=ids["alert"])
+    data = None if form is None else {**form, "_csrf_token": token}
+    return client.request(method, path, data=data, follow_redirects=False)
+
+
+@pytest.mark.parametrize("route", list(IDOR_ROUTES))
+def test_another_centre_gets_404_on_every_patient_route(route: str, record_with_alert: dict[str, str],
                                                          other_centre: tuple[Client, str]) -> None:
     client, token = other_centre
-    method, path, data = idor_requests(record_with_alert, token)[index]
-    response = client.request(method, path, data=data, follow_redirects=False)
-    assert response.status_code == 404, (method, path, response.status_code)
+    response = attempt(client, token, record_with_alert, route)
+    assert response.status_code == 404
     assert "Secretname" not in response.text
 
 
 def test_another_centre_changes_nothing(record_with_alert: dict[str, str], other_centre: tuple[Client, str],
                                         database: Database) -> None:
     client, token = other_centre
-    for method, path, data in idor_requests(record_with_alert, token):
-        client.request(method, path, data=data, follow_redirects=False)
+    for route in IDOR_ROUTES:
+        attempt(client, token, record_with_alert, route)
     assert stored_patient(database, record_with_alert["patient"]).family_name == "Secretname"
     with database.read() as session:
         alert = session.get(SafetyAlert, record_with_alert["alert"])

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 from litestar import Litestar, get
 from litestar.testing import TestClient
+
 from parcours_web.app import UndeclaredRouteError, check_route_declarations
 from parcours_web.auth.roles import PUBLIC, ROLES
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from markupsafe import escape
+from sqlalchemy import select
+
 from parcours_web.auth.service import issue_token
 from parcours_web.i18n import load_translators
 from shared_core.db import Database
 from shared_core.tables import Assessment, SafetyAlert
-from sqlalchemy import select
 
 pytestmark = pytest.mark.db
 
@@ -159,6 +162,27 @@ def test_unparseable_json_is_400_problem(api: Callable[..., Any]) -> None:
     assert response.json()["status"] == 400
 
 
+@pytest.mark.parametrize("content", [b"{\"items\": [0, 0, 0, 0, 0, 0, 0, 0, 0]} trailing", b"\xff\xfe", b"{'items': []}"])
+def test_other_unparseable_bodies_are_400(api: Callable[..., Any], content: bytes) -> None:
+    response = api("phq9", content=content)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+
+
+def test_an_empty_body_is_400(api: Callable[..., Any]) -> None:
+    response = api("phq9", content=b"")
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+
+
+@pytest.mark.parametrize("body", [{"items": None}, {"items": "0,0,0"}, {"items": {"1": 0}}, [], None])
+def test_well_formed_json_of_the_wrong_shape_is_422(api: Callable[..., Any], body: Any) -> None:
+    response = api("phq9", content=json.dumps(body).encode())
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    assert response.json()["errors"]
+
+
 def test_unknown_scale_is_404_problem(api: Callable[..., Any]) -> None:
     response = api("nope", {"items": [0]})
     assert response.status_code == 404
@@ -237,13 +261,13 @@ def patient_id(clinician: tuple[Client, str]) -> str:
     return str(response.headers["location"].rsplit("/", 1)[1])
 
 
-def phq9_form(items: list[int | None], token: str) -> dict[str, str]:
+def phq9_form(items: Sequence[int | None], token: str) -> dict[str, str]:
     form = {"scale": "phq9", "_csrf_token": token}
     form.update({f"item_{n}": "" if value is None else str(value) for n, value in enumerate(items, start=1)})
     return form
 
 
-def record(client: Client, token: str, patient_id: str, items: list[int | None]) -> Any:
+def record(client: Client, token: str, patient_id: str, items: Sequence[int | None]) -> httpx.Response:
     return client.post(f"/patients/{patient_id}/assessments", data=phq9_form(items, token), follow_redirects=False)
 
 
@@ -319,6 +343,18 @@ def test_acknowledging_removes_the_alert_from_the_patient_page(clinician: tuple[
         assert alert is not None and alert.acknowledgement_note == "Entretien C-SSRS fait, risque faible"
 
 
+def test_an_acknowledgement_note_comes_back_escaped(clinician: tuple[Client, str], patient_id: str,
+                                                    database: Database) -> None:
+    client, token = clinician
+    record(client, token, patient_id, [0, 0, 0, 0, 0, 0, 0, 0, 1])
+    [alert_id] = open_alert_ids(database, patient_id)
+    client.post(f"/patients/{patient_id}/alerts/{alert_id}/acknowledge",
+                data={"note": "<img src=x onerror=alert(1)>", "_csrf_token": token}, follow_redirects=False)
+    page = client.get(f"/patients/{patient_id}").text
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
 def test_missing_items_rerender_the_form_naming_them(clinician: tuple[Client, str], patient_id: str,
                                                      database: Database) -> None:
     client, token = clinician
@@ -330,6 +366,49 @@ def test_missing_items_rerender_the_form_naming_them(clinician: tuple[Client, st
     assert 'name="item_1" value="1" checked' in response.text  # the answers given are kept
     with database.read() as session:
         assert session.scalars(select(Assessment.id)).all() == []
+
+
+def test_a_non_numeric_item_is_named(clinician: tuple[Client, str], patient_id: str) -> None:
+    client, token = clinician
+    form = phq9_form([0] * 9, token)
+    form["item_4"] = "beaucoup"
+    response = client.post(f"/patients/{patient_id}/assessments", data=form, follow_redirects=False)
+    assert response.status_code == 422
+    summary = response.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert set(re.findall(r'href="#field-([^"]+)"', summary)) == {"items-3"}
+
+
+def test_an_out_of_range_item_is_named(clinician: tuple[Client, str], patient_id: str) -> None:
+    client, token = clinician
+    response = record(client, token, patient_id, [0, 0, 0, 0, 0, 7, 0, 0, 0])
+    assert response.status_code == 422
+    summary = response.text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert set(re.findall(r'href="#field-([^"]+)"', summary)) == {"items-5"}
+
+
+def test_an_alert_is_acknowledged_only_through_its_own_patient(clinician: tuple[Client, str], patient_id: str,
+                                                               database: Database) -> None:
+    client, token = clinician
+    record(client, token, patient_id, [0, 0, 0, 0, 0, 0, 0, 0, 3])
+    [alert_id] = open_alert_ids(database, patient_id)
+    other = client.post("/patients", data={"family_name": "Autre", "given_names": "Patient", "sex": "M",
+                                           "birth_date": "1960-01-01", "_csrf_token": token}, follow_redirects=False)
+    other_id = other.headers["location"].rsplit("/", 1)[1]
+    response = client.post(f"/patients/{other_id}/alerts/{alert_id}/acknowledge",
+                           data={"note": "wrong patient", "_csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 404
+    assert open_alert_ids(database, patient_id) == [alert_id]
+
+
+def test_an_assessment_is_shown_only_under_its_own_patient(clinician: tuple[Client, str], patient_id: str) -> None:
+    client, token = clinician
+    assessment_path = record(client, token, patient_id, [0] * 9).headers["location"]
+    other = client.post("/patients", data={"family_name": "Autre", "given_names": "Patient", "sex": "M",
+                                           "birth_date": "1960-01-01", "_csrf_token": token}, follow_redirects=False)
+    other_id = other.headers["location"].rsplit("/", 1)[1]
+    wrong_path = assessment_path.replace(patient_id, other_id)
+    assert client.get(assessment_path).status_code == 200
+    assert client.get(wrong_path).status_code == 404
 
 
 def test_second_administration_shows_the_change_from_baseline(clinician: tuple[Client, str], patient_id: str) -> None:

@@ -10,10 +10,6 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from shared_core.actors import Actor
-from shared_core.db import Database
-from shared_core.services import audit
-from shared_core.tables import AuditEvent, Patient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -21,6 +17,12 @@ from parcours_web.app import create_app
 from parcours_web.auth.guards import anonymous_csrf_token
 from parcours_web.auth.middleware import SESSION_COOKIE
 from parcours_web.settings import Settings
+from shared_core.actors import Actor
+from shared_core.db import Database
+from shared_core.services import audit
+from shared_core.tables import AuditEvent, Patient
+
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.db
 
@@ -28,7 +30,6 @@ Client = TestClient[Litestar]
 ClientFor = Callable[..., tuple[Client, str]]
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/none"
-PASSWORD = "correct horse battery staple"  # conftest.PASSWORD
 
 
 @pytest.fixture
@@ -45,9 +46,6 @@ def anonymous_csrf(client: Client) -> str:
 
 # --- headers ------------------------------------------------------------------------------------------------
 
-UNROUTED = pytest.mark.xfail(strict=True, reason=(
-    "BUG: app.py registers SecurityHeadersMiddleware as Litestar route middleware, which never runs when no "
-    "route matches (404 on an unknown path, 405 on a wrong method): those answers carry no security header"))
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [
@@ -57,9 +55,9 @@ UNROUTED = pytest.mark.xfail(strict=True, reason=(
     ("GET", "/static/htmx.min.js", 200),
     ("GET", "/static/no-such-file.css", 404),
     ("GET", "/patients/P-NOSUCH", 303),
-    pytest.param("GET", "/no-such-page", 404, marks=UNROUTED),
-    pytest.param("GET", "/api/v1/no-such-endpoint", 404, marks=UNROUTED),
-    pytest.param("DELETE", "/login", 405, marks=UNROUTED),
+    ("GET", "/no-such-page", 404),
+    ("GET", "/api/v1/no-such-endpoint", 404),
+    ("DELETE", "/login", 405),
 ])
 def test_security_headers_are_on_every_response(anonymous: Client, method: str, path: str, status: int) -> None:
     response = anonymous.request(method, path, follow_redirects=False)
@@ -80,8 +78,6 @@ def test_security_headers_are_on_a_signed_in_page(client_for: ClientFor) -> None
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: same cause as the missing security headers: a 404 on an unknown "
-                                       "path skips SecurityHeadersMiddleware, so it has no cache-control: no-store")
 def test_a_404_page_is_never_cached(anonymous: Client) -> None:
     assert "no-store" in anonymous.get("/no-such-page").headers.get("cache-control", "")
 
@@ -186,8 +182,9 @@ def test_the_api_is_503_problem_when_the_database_is_down(database_down: Client)
 
 # --- OpenAPI schema -----------------------------------------------------------------------------------------------
 
-def test_the_openapi_schema_needs_authentication(anonymous: Client) -> None:
-    response = anonymous.get("/schema/openapi.json", follow_redirects=False)
+@pytest.mark.parametrize("path", ["/schema/openapi.json", "/schema", "/schema/openapi.yaml", "/schema/swagger"])
+def test_the_openapi_schema_needs_authentication(anonymous: Client, path: str) -> None:
+    response = anonymous.get(path, follow_redirects=False)
     assert response.status_code == 401
     assert "paths" not in response.text
 
@@ -313,3 +310,47 @@ def test_the_login_page_of_a_signed_in_user_never_redirects_off_site(client_for:
     response = client.get("/login", params={"next": "//evil.example"}, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/"
+
+
+def test_choosing_a_language_never_redirects_off_site(anonymous: Client) -> None:
+    response = anonymous.post("/language", data={"locale": "en", "next": "//evil.example",
+                                                  "_csrf_token": anonymous_csrf(anonymous)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+
+# --- sessions -----------------------------------------------------------------------------------------------------
+
+def test_logging_out_revokes_the_session_server_side(client_for: ClientFor) -> None:
+    client, token = client_for("psychiatrist")
+    stolen = client.cookies.get(SESSION_COOKIE)
+    assert stolen
+    assert client.post("/logout", data={"_csrf_token": token}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, stolen)  # replaying the old cookie must not work
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+def test_logging_in_again_replaces_the_session(client_for: ClientFor) -> None:
+    client, _ = client_for("psychiatrist")
+    first = client.cookies.get(SESSION_COOKIE)
+    assert first
+    csrf = CSRF_INPUT.search(client.get("/").text)
+    assert csrf
+    log_in_again = client.post("/login", data={"email": "psychiatrist@test.parcours.fr", "password": PASSWORD,
+                                               "_csrf_token": csrf.group(1)}, follow_redirects=False)
+    assert log_in_again.status_code == 303
+    second = client.cookies.get(SESSION_COOKIE)
+    assert second and second != first
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, first)
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_an_expired_htmx_request_is_told_to_go_to_login(anonymous: Client) -> None:
+    response = anonymous.get("/patients", params={"q": "a"},
+                             headers={"HX-Request": "true", "HX-Target": "patient-results"}, follow_redirects=False)
+    assert response.status_code == 401
+    assert response.headers["hx-redirect"].startswith("/login")

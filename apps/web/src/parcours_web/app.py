@@ -20,7 +20,7 @@ from parcours_web.errors import EXCEPTION_HANDLERS
 from parcours_web.i18n import load_translators
 from parcours_web.pages import ROUTES as PAGE_ROUTES
 from parcours_web.rendering import create_environment
-from parcours_web.security import SecurityHeadersMiddleware
+from parcours_web.security import add_security_headers
 from parcours_web.settings import Settings, load_settings
 from shared_core.db import Database
 from shared_core.scales import load_catalogue
@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = Litestar(
         route_handlers=[*PAGE_ROUTES, *API_ROUTES, static_router],
         guards=[access_guard],
-        middleware=[SecurityHeadersMiddleware, DefineMiddleware(PrincipalMiddleware)],
+        middleware=[DefineMiddleware(PrincipalMiddleware)],
+        before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Parcours API", version="1.0.0", path=SCHEMA_PATH, render_plugins=[JsonRenderPlugin()],

@@ -98,6 +98,12 @@ def handle_litestar_validation(request: Request[Any, Any, Any], exc: ValidationE
     extra = exc.extra if isinstance(exc.extra, list) else []
     errors = [FieldError(str(item.get("key", "body")), str(item.get("message", ""))) for item in extra
               if isinstance(item, dict)]
+    if [error.field for error in errors] == ["data"]:
+        # Litestar names the whole body "data": an empty body is unparseable (400), a JSON value of
+        # the wrong shape is invalid input (422).
+        if request.headers.get("content-length", "0") == "0":
+            return _respond(request, 400, "The request body is empty: send a JSON object.")
+        errors = [FieldError("body", f"The body does not have the expected shape: {errors[0].message}")]
     detail = str(exc.detail)
     status = 400 if "JSON is malformed" in detail or "decode" in detail.lower() or not errors else 422
     return _respond(request, status, detail, errors or None)

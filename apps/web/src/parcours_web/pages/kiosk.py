@@ -14,7 +14,7 @@ from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
 from parcours_web.pages.assessments import item_values
 from parcours_web.rendering import render
-from shared_core.errors import ValidationFailed
+from shared_core.errors import NotFound, ValidationFailed
 from shared_core.services import patients
 
 
@@ -59,7 +59,9 @@ async def kiosk_submit(request: Request[Any, Any, Any], token: FromPath[str]) ->
     context = app_context(request)
     form = await Form.read(request)
     state = await call(kiosk.kiosk_state, context.database, token)
-    if state.next_scale is None or form.get("scale") != state.next_scale:
+    if state.next_scale is None:
+        raise NotFound("This questionnaire link has expired or was already used.")
+    if form.get("scale") != state.next_scale:
         return see_other(f"/kiosk/{token}")
     definition = context.catalogue.get(state.next_scale)
     values, errors = item_values(form, definition)
