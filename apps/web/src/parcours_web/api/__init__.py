@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from parcours_web.api import health, rtms, scales
+from parcours_web.api import health, rtms, scales, sport
 
-ROUTES = [*health.ROUTES, *scales.ROUTES, *rtms.ROUTES]
+ROUTES = [*health.ROUTES, *scales.ROUTES, *rtms.ROUTES, *sport.ROUTES]
