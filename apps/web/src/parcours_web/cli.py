@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 
 import click
 
@@ -139,6 +140,44 @@ def tokens_issue(email: str, ttl_days: int | None) -> None:
     finally:
         database.dispose()
     click.echo(token)
+
+
+@main.group("import", help="Import reference data.")
+def import_group() -> None:
+    pass
+
+
+@import_group.command("structures", help="Import a directory file (Data ES, FINESS extraction, Parcours format).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "file_format", type=click.Choice(["dataes", "finess", "parcours"]), default="parcours",
+              show_default=True)
+@click.option("--encoding", default=None, help="Override the file's text encoding (e.g. iso-8859-15).")
+@click.option("--all-or-nothing", is_flag=True, help="Import nothing if any row is invalid.")
+def import_structures_command(file: Path, file_format: str, encoding: str | None, all_or_nothing: bool) -> None:
+    from shared_core.actors import Actor
+    from sport_referral.geo.gazetteer import get_gazetteer
+    from sport_referral.importers import import_structures
+    from sport_referral.service import persist_import
+
+    def progress(done: int, total: int | None) -> None:
+        if done % 10_000 == 0:
+            click.echo(f"  {done} rows read" + (f" of {total}" if total else ""), err=True)
+
+    with file.open("rb") as handle:
+        result = import_structures(handle, file_format, get_gazetteer(),  # type: ignore[arg-type]
+                                   encoding=encoding, all_or_nothing=all_or_nothing, progress=progress)
+    for line in result.report.lines():
+        click.echo(line)
+    if result.report.file_errors or result.report.aborted:
+        raise click.ClickException("nothing was imported")
+    database = _database()
+    try:
+        saved = persist_import(database, Actor(id="cli", role="admin"), result, file.name)
+    finally:
+        database.dispose()
+    click.echo(f"saved: {saved.created} created, {saved.updated} updated, {saved.unchanged} unchanged")
+    for conflict in saved.conflicts:
+        click.echo(f"conflict: {conflict}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,19 +1,23 @@
-"""Sport calculators of api-contract.md that need no directory: supervision and Pass'Sport."""
+"""Sport calculators of api-contract.md: structure search, supervision, Pass'Sport."""
 
 from __future__ import annotations
 
-from functools import cache
+import datetime as dt
+from functools import cache, partial
 from typing import Any
 
-from litestar import post
-from litestar.params import JSONBody
+from anyio import to_thread
+from litestar import Request, get, post
+from litestar.params import FromQuery, JSONBody
 
 from parcours_web.auth.roles import COORDINATOR, OPERATOR, PSYCHIATRIST, REFERRER
+from parcours_web.context import app_context
 from sport_referral.catalogue.loader import load_supervision_matrix
 from sport_referral.catalogue.loader_sport import load_aids
 from sport_referral.model.aids import AidsCatalogue
 from sport_referral.rules.api_contract import (
     PassSportAnswer,
+    StructuresAnswer,
     SupervisionAnswerBody,
     pass_sport_answer,
     supervision_answer,
@@ -21,6 +25,7 @@ from sport_referral.rules.api_contract import (
     validate_supervision_body,
 )
 from sport_referral.rules.supervision import SupervisionMatrix
+from sport_referral.service import search_directory
 
 SPORT_CALCULATOR_USERS = frozenset({PSYCHIATRIST, OPERATOR, REFERRER, COORDINATOR})
 
@@ -56,4 +61,29 @@ async def pass_sport(data: JSONBody[dict[str, Any]]) -> PassSportAnswer:
     return pass_sport_answer(validate_pass_sport_body(data, settings), settings)
 
 
-ROUTES = [supervision, pass_sport]
+@get("/api/v1/sport/structures", opt={"roles": SPORT_CALCULATOR_USERS}, tags=["sport"])
+async def structures(
+    request: Request[Any, Any, Any],
+    lat: FromQuery[str | None] = None,
+    lon: FromQuery[str | None] = None,
+    commune: FromQuery[str | None] = None,
+    radius_km: FromQuery[str | None] = None,
+    family: FromQuery[str | None] = None,
+    limitation_level: FromQuery[str | None] = None,
+    wheelchair: FromQuery[str | None] = None,
+    activity: FromQuery[str | None] = None,
+) -> StructuresAnswer:
+    """Structures within ``radius_km`` (default 30) of a point or of a commune's centroid that pass every
+    hard filter (M-1..M-7), sorted by great-circle distance rounded to 0.1 km, each with its reasons.
+
+    Query: ``lat``/``lon`` or ``commune`` (INSEE code); optional ``family`` (moteur, visuel, auditif,
+    mental, psychique), ``limitation_level`` (none, minimal, moderate, severe), ``wheelchair`` (true:
+    step-free access required), ``activity`` (matched against disciplines). Parameters are checked
+    together, so a 422 names every bad one.
+    """
+    params = {key: request.query_params.getall(key) for key in request.query_params}
+    database = app_context(request).database
+    return await to_thread.run_sync(partial(search_directory, database, params, today=dt.date.today()))
+
+
+ROUTES = [structures, supervision, pass_sport]

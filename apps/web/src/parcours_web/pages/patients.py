@@ -54,7 +54,7 @@ async def patient_create(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @page_post("/patients/check-field", CLINICAL)
-async def patient_check_field(request: Request[Any, Any, Any], field: str) -> Response[Any]:
+async def patient_check_field(request: Request[Any, Any, Any], field: FromQuery[str]) -> Response[Any]:
     """Inline validation: the whole form is sent, only the named field's messages come back."""
     form = await Form.read(request)
     messages: list[str] = []

@@ -1,0 +1,163 @@
+"""Directory use cases: persist an import, search structures. The only place rules meet the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+
+import msgspec
+from sqlalchemy import func, insert, select
+
+from shared_core.actors import Actor
+from shared_core.db import Database, utcnow
+from shared_core.services import audit
+from sport_referral.catalogue.loader import load_supervision_matrix
+from sport_referral.catalogue.loader_sport import load_matching_settings
+from sport_referral.geo.gazetteer import Gazetteer, get_gazetteer
+from sport_referral.importers.report import ImportResult
+from sport_referral.model.matching import GeoPoint, MatchingSettings
+from sport_referral.model.structures import Structure
+from sport_referral.rules.api_contract import (
+    StructuresAnswer,
+    resolve_origin,
+    structures_answer,
+    structures_request,
+    validate_structures_query,
+)
+from sport_referral.rules.matching import match_structures
+from sport_referral.rules.supervision import SupervisionMatrix
+from sport_referral.tables import SportStructure
+
+KM_PER_DEGREE_LATITUDE = 111.32
+BATCH = 2_000
+
+
+class PersistReport(msgspec.Struct, frozen=True):
+    created: int
+    updated: int
+    unchanged: int
+    conflicts: list[str]  # records a coordinator confirmed: the import never overwrites them (§6)
+
+
+class CommunePoints(Mapping[str, GeoPoint]):
+    """Commune points of the gazetteer by INSEE code, looked up on demand (no 35,000-entry copy)."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self._gazetteer = gazetteer
+
+    def __getitem__(self, insee_code: str) -> GeoPoint:
+        entry = self._gazetteer.commune(insee_code)
+        if entry is None or entry.lat is None or entry.lon is None:
+            raise KeyError(insee_code)
+        return GeoPoint(entry.lat, entry.lon)
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("commune points are looked up by code, not listed")
+
+    def __len__(self) -> int:
+        return self._gazetteer.size
+
+
+@cache
+def commune_points() -> CommunePoints:
+    return CommunePoints(get_gazetteer())
+
+
+def _canonical(record: Structure) -> dict[str, object]:
+    """JSON-ready and deterministic (sets sorted), so an unchanged re-import compares equal."""
+    data: dict[str, object] = msgspec.json.decode(msgspec.json.encode(record, order="deterministic"))
+    return data
+
+
+def _row_values(record: Structure, now: dt.datetime) -> dict[str, object]:
+    return {
+        "id": record.structure_id, "kind": record.kind, "name": record.name, "commune_insee": record.commune_insee,
+        "department_code": record.department_code, "region_code": record.region_code,
+        "latitude": record.latitude, "longitude": record.longitude,
+        "accepting_referrals": record.accepting_referrals, "source": record.source,
+        "source_ref": record.source_ref or record.structure_id, "profile_confirmed_at": record.profile_confirmed_at,
+        "data": _canonical(record), "imported_at": now, "updated_at": now,
+    }
+
+
+def persist_import(database: Database, actor: Actor, result: ImportResult, file_name: str) -> PersistReport:
+    """Upsert every record in one transaction, keyed by (source, source_ref): re-imports are idempotent."""
+    now = utcnow()
+    records = [msgspec.convert(msgspec.to_builtins(r), Structure) for r in result.records]
+    created = updated = unchanged = 0
+    conflicts: list[str] = []
+    with database.write() as session:
+        by_source: dict[str, set[str]] = {}
+        for record in records:
+            by_source.setdefault(record.source, set()).add(record.source_ref or record.structure_id)
+        existing: dict[tuple[str, str], SportStructure] = {}
+        for source, refs in by_source.items():
+            ordered = sorted(refs)
+            for start in range(0, len(ordered), BATCH):
+                chunk = ordered[start:start + BATCH]
+                for found in session.scalars(select(SportStructure).where(SportStructure.source == source,
+                                                                           SportStructure.source_ref.in_(chunk))):
+                    existing[(found.source, found.source_ref)] = found
+        new_rows: list[dict[str, object]] = []
+        for record in records:
+            values = _row_values(record, now)
+            row = existing.get((record.source, str(values["source_ref"])))
+            if row is None:
+                new_rows.append(values)
+                created += 1
+            elif row.profile_confirmed_at is not None:
+                if row.data != values["data"]:
+                    conflicts.append(f"{row.id}: profile confirmed by its coordinator, not overwritten")
+                unchanged += 1
+            elif row.data == values["data"]:
+                unchanged += 1
+            else:
+                for name, value in values.items():
+                    if name not in ("id", "imported_at"):
+                        setattr(row, name, value)
+                updated += 1
+        for start in range(0, len(new_rows), BATCH):
+            session.execute(insert(SportStructure), new_rows[start:start + BATCH])
+        audit.record(session, actor, "import", "sport_structure", None,
+                     detail=f"{file_name}: {created} created, {updated} updated, {unchanged} unchanged, "
+                            f"{len(conflicts)} conflicts")
+    return PersistReport(created, updated, unchanged, conflicts)
+
+
+def _bounding_box(origin: GeoPoint, radius_km: float) -> tuple[float, float, float, float]:
+    """A box that contains the radius circle (a little wider: the exact test is the haversine)."""
+    delta_lat = radius_km / KM_PER_DEGREE_LATITUDE * 1.01
+    cos_lat = max(math.cos(math.radians(min(abs(origin.lat) + delta_lat, 89.9))), 1e-6)
+    delta_lon = radius_km / (KM_PER_DEGREE_LATITUDE * cos_lat) * 1.01
+    return origin.lat - delta_lat, origin.lat + delta_lat, origin.lon - delta_lon, origin.lon + delta_lon
+
+
+def search_directory(
+    database: Database,
+    params: Mapping[str, str | Sequence[str]],
+    *,
+    today: dt.date,
+    matrix: SupervisionMatrix | None = None,
+    settings: MatchingSettings | None = None,
+) -> StructuresAnswer:
+    """GET /api/v1/sport/structures: a bounding-box range scan, then the M-rules on the candidates."""
+    settings = settings or load_matching_settings()
+    matrix = matrix or load_supervision_matrix()
+    points = commune_points()
+    query = validate_structures_query(params, settings)
+    origin, department = resolve_origin(query, points)
+    radius = query.radius_km if query.radius_km is not None else settings.default_radius_km
+    south, north, west, east = _bounding_box(origin, radius)
+    with database.read() as session:
+        rows = session.scalars(select(SportStructure.data).where(
+            SportStructure.latitude.between(south, north), SportStructure.longitude.between(west, east))).all()
+    candidates = [msgspec.convert(data, Structure) for data in rows]
+    request = structures_request(query, origin=origin, origin_department=department, today=today)
+    return structures_answer(match_structures(request, candidates, matrix, settings, points))
+
+
+def structure_count(database: Database) -> int:
+    with database.read() as session:
+        return session.scalar(select(func.count()).select_from(SportStructure)) or 0
