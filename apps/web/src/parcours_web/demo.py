@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from parcours_web.auth.passwords import hash_password
 from parcours_web.auth.tables import AppUser
+from parcours_web.demo_directory import demo_structures
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.ids import new_id
@@ -22,6 +23,7 @@ from shared_core.scales import ScaleDefinition, load_catalogue, score
 from shared_core.services import audit
 from shared_core.tables import Assessment, CentreClosure, Organisation, Patient, Practitioner, SafetyAlert
 from shared_core.text import fold
+from sport_referral.service import save_structures
 
 DEMO_PASSWORD = "parcours-demo-2026"
 CENTRE_ID = "org-centre-demo"
@@ -181,8 +183,9 @@ def seed(database: Database) -> SeedSummary:
                                                 code=code, scale_code=definition.code, raised_at=at))
         audit.record(session, Actor(id="cli", role="admin"), "create", "demo_data", None,
                      detail=f"{PATIENT_COUNT} patients, {assessment_count} assessments")
+    directory = save_structures(database, Actor(id="cli", role="admin"), demo_structures(rng, today), "demo directory")
     return SeedSummary(
         f"demo data loaded: {len(ORGANISATIONS)} organisations, {len(ACCOUNTS)} users, {PATIENT_COUNT} patients, "
-        f"{assessment_count} assessments",
+        f"{assessment_count} assessments, {directory.created} sport-health structures",
         accounts,
     )

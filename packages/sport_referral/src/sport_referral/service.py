@@ -83,9 +83,14 @@ def _row_values(record: Structure, now: dt.datetime) -> dict[str, object]:
 
 
 def persist_import(database: Database, actor: Actor, result: ImportResult, file_name: str) -> PersistReport:
+    """Save what an importer read (its records are field-compatible with ``Structure``)."""
+    records = [msgspec.convert(msgspec.to_builtins(r), Structure) for r in result.records]
+    return save_structures(database, actor, records, file_name)
+
+
+def save_structures(database: Database, actor: Actor, records: Sequence[Structure], label: str) -> PersistReport:
     """Upsert every record in one transaction, keyed by (source, source_ref): re-imports are idempotent."""
     now = utcnow()
-    records = [msgspec.convert(msgspec.to_builtins(r), Structure) for r in result.records]
     created = updated = unchanged = 0
     conflicts: list[str] = []
     with database.write() as session:
@@ -121,7 +126,7 @@ def persist_import(database: Database, actor: Actor, result: ImportResult, file_
         for start in range(0, len(new_rows), BATCH):
             session.execute(insert(SportStructure), new_rows[start:start + BATCH])
         audit.record(session, actor, "import", "sport_structure", None,
-                     detail=f"{file_name}: {created} created, {updated} updated, {unchanged} unchanged, "
+                     detail=f"{label}: {created} created, {updated} updated, {unchanged} unchanged, "
                             f"{len(conflicts)} conflicts")
     return PersistReport(created, updated, unchanged, conflicts)
 

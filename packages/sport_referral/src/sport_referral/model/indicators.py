@@ -106,6 +106,7 @@ class IndicatorTable(msgspec.Struct, frozen=True, kw_only=True):
     period_start: date
     period_end: date
     geo_basis: str
+    audited: bool = True  # False when the I-3 exact audit was skipped (more hidden cells than audit_max_hidden)
 
 
 T = TypeVar("T")
@@ -129,6 +130,7 @@ class IndicatorSettings(msgspec.Struct, frozen=True, kw_only=True):
     adherence_min_share: float = 0.5
     protect_complements: bool = True
     audit: bool = True
+    audit_max_hidden: int = 8000
     licence: str = "Licence Ouverte / Etalab 2.0"
     attribution_template: str = "{organisation} — indicateurs Parcours sport-santé, {period}"
     dataes_attribution: str = "Ministère chargé des Sports — Data ES"
@@ -141,6 +143,7 @@ class _SuppressionFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hide_zero: _Entry[bool]
     protect_complements: _Entry[bool]
     audit: _Entry[bool]
+    audit_max_hidden: _Entry[int]
 
 
 class _IndicatorsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -202,6 +205,7 @@ def _load_settings(text: str | None) -> IndicatorSettings:
     return IndicatorSettings(
         k=parsed.suppression.k.value, hide_zero=parsed.suppression.hide_zero.value,
         protect_complements=parsed.suppression.protect_complements.value, audit=parsed.suppression.audit.value,
+        audit_max_hidden=parsed.suppression.audit_max_hidden.value,
         adherence_min_share=parsed.indicators.adherence_min_share.value,
         licence=parsed.opendata.licence.value, attribution_template=parsed.opendata.attribution_template.value,
         dataes_attribution=parsed.opendata.dataes_attribution.value,

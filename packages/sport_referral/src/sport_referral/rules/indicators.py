@@ -95,12 +95,15 @@ def suppress(
     hide_zero: bool = False,
     forced: Collection[K] = (),
     audit: bool = True,
+    audit_max_hidden: int | None = None,
 ) -> dict[K, Suppression]:
     """Suppression status of every cell: ``""`` (published), ``"primary"`` or ``"secondary"``.
 
     ``forced`` cells (an earlier export's register for the same period) are hidden as secondary
     unless primary. With ``audit``, cells are added until no hidden cell is uniquely determined
-    by the published values through ``relations`` (I-3).
+    by the published values through ``relations`` (I-3). The exact audit costs up to cubic time
+    in the number of hidden cells: above ``audit_max_hidden`` it is skipped (the I-2 iteration
+    still runs); :func:`compute_indicators` reports whether it ran.
     """
     if k < 2:
         raise ValueError("k must be at least 2")
@@ -152,7 +155,8 @@ def suppress(
                     heapq.heappush(queue, other)
 
     propagate(range(len(relations)))
-    if audit:
+    hidden_count = sum(1 for state in status.values() if state)
+    if audit and (audit_max_hidden is None or hidden_count <= audit_max_hidden):
         for _ in range(len(values) + 1):
             determined = determined_hidden_cells(values, relations, {key for key in values if hidden(key)})
             if not determined:
@@ -404,7 +408,9 @@ def compute_indicators(
     cube = _build_cube(facts, period_start, period_end, as_of, settings)
     relations = cube.relations(settings.protect_complements)
     status = suppress(cube.counts, relations, k, hide_zero=settings.hide_zero, forced=previously_suppressed,
-                      audit=settings.audit)
+                      audit=settings.audit, audit_max_hidden=settings.audit_max_hidden)
+    hidden_total = sum(1 for state in status.values() if state)
+    audited = settings.audit and hidden_total <= settings.audit_max_hidden
     cells: list[IndicatorCell] = []
 
     def emit(code: str, key: CellKey, value: float | None, numerator: int | None, denominator: int | None,
@@ -441,7 +447,7 @@ def compute_indicators(
             emit(code, key, value, numerator, count, "ratio", suppression)
     register = frozenset(key for key, state in status.items() if state != "")
     return IndicatorTable(cells=tuple(cells), register=register, k=k, period_start=period_start,
-                          period_end=period_end, geo_basis=geo_basis)
+                          period_end=period_end, geo_basis=geo_basis, audited=audited)
 
 
 def cast_key(item: tuple[str, ...]) -> CellKey:
