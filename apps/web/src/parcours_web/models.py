@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import parcours_web.auth.tables
+import rtms_pathway.tables
 import shared_core.tables
 import sport_referral.tables
 from shared_core.db import metadata
 
 __all__ = ["metadata"]
-_TABLE_MODULES = (shared_core.tables, sport_referral.tables, parcours_web.auth.tables)
+_TABLE_MODULES = (shared_core.tables, rtms_pathway.tables, sport_referral.tables, parcours_web.auth.tables)

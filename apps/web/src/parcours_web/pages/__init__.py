@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parcours_web.pages import admin, assessments, auth, directory, home, kiosk, patients
+from parcours_web.pages import admin, assessments, auth, directory, home, kiosk, patients, rtms
 
 ROUTES = [*auth.ROUTES, *home.ROUTES, *patients.ROUTES, *assessments.ROUTES, *kiosk.ROUTES, *admin.ROUTES,
-          *directory.ROUTES]
+          *directory.ROUTES, *rtms.ROUTES]
