@@ -103,6 +103,13 @@ def demo(session: nox.Session) -> None:
                 env=env)
 
 
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks (timings are reported, never asserted): calculators in-process."""
+    _sync(session)
+    session.run("python", "-m", "bench.calculators", *session.posargs)
+
+
 @nox.session(name="demo-check")
 def demo_check(session: nox.Session) -> None:
     """What the README's demo command does, on a throw-away database, without serving."""

@@ -1,0 +1,1 @@
+"""Benchmarks: timings are reported here, never asserted in tests (docs/quality.md)."""
