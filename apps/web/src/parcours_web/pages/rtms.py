@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath
 
-from parcours_web.auth.roles import CLINICAL
+from parcours_web.auth.roles import CLINICAL, PSYCHIATRIST
 from parcours_web.context import app_context, current_actor
 from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
@@ -18,6 +18,8 @@ from rtms_pathway.catalogue.loader_clinical import load_clinical_catalogues
 from shared_core.errors import FieldError, ValidationFailed
 from shared_core.services import patients
 
+# Only the physician signs a triage decision (domain-rtms §0.3).
+SIGNING = frozenset({PSYCHIATRIST})
 BOOLEANS = ("psychotic_features", "catatonia", "anxiety_comorbidity", "mood_stabilizer")
 CHOICES = ("diagnosis", "suicide_risk", "patient_preference")
 NUMBERS = ("failed_adequate_trials", "episode_months")
@@ -74,7 +76,7 @@ async def triage_preview(request: Request[Any, Any, Any], patient_id: FromPath[s
     return render(request, "rtms/_triage_result.html", None, proposal=proposal, missing=[], **_page_context())
 
 
-@page_post("/patients/{patient_id:str}/triage", CLINICAL)
+@page_post("/patients/{patient_id:str}/triage", SIGNING)
 async def triage_decide(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     database, actor = app_context(request).database, current_actor(request)
     form = await Form.read(request)
