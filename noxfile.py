@@ -14,7 +14,7 @@ import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "faults"]
 
 ROOT = Path(__file__).parent
 MEMBERS = {
@@ -46,6 +46,13 @@ def tests(session: nox.Session, member: str) -> None:
 
 
 @nox.session
+def faults(session: nox.Session) -> None:
+    """Reliability: kill -9 during writes, concurrent writers and edits, kill during migration (SQLite)."""
+    _sync(session)
+    session.run("pytest", "tests/faults", "-q", *session.posargs, env={"PARCOURS_TEST_POSTGRES_URL": ""})
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff, then the import-linter contracts of architecture.md."""
     _sync(session)
@@ -66,8 +73,8 @@ def postgres(session: nox.Session) -> None:
     url = os.environ.get("PARCOURS_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
     _sync(session)
     session.run("python", "-c", _PROBE, url, env={"CI": os.environ.get("CI", "")})
-    session.run("pytest", "-m", "db", "-q", *[f"{path}/tests" for path in MEMBERS.values()], *session.posargs,
-                env={"PARCOURS_TEST_POSTGRES_URL": url})
+    session.run("pytest", "-m", "db", "-q", *[f"{path}/tests" for path in MEMBERS.values()], "tests/faults",
+                *session.posargs, env={"PARCOURS_TEST_POSTGRES_URL": url})
 
 
 # Under CI an unreachable PostgreSQL fails the run; on a laptop it is reported and skipped.

@@ -16,6 +16,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from parcours_web.rendering import is_htmx, render
 from shared_core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -77,6 +78,12 @@ def handle_conflict(request: Request[Any, Any, Any], exc: Conflict) -> Response[
     return _respond(request, 409, exc.message)
 
 
+def handle_stale_write(request: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
+    """Any versioned record saved twice at the same moment: the later save is a conflict, never a 500."""
+    return _respond(request, 409,
+                    "This record was changed by someone else at the same moment. Reload it and try again.")
+
+
 def handle_forbidden(request: Request[Any, Any, Any],
                      exc: PermissionDenied | PermissionDeniedException) -> Response[Any]:
     detail = exc.message if isinstance(exc, PermissionDenied) else str(exc.detail)
@@ -133,6 +140,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotFound: handle_not_found,
     NotFoundException: handle_not_found,
     Conflict: handle_conflict,
+    StaleDataError: handle_stale_write,
     PermissionDenied: handle_forbidden,
     PermissionDeniedException: handle_forbidden,
     NotAuthorizedException: handle_not_authorized,

@@ -10,6 +10,7 @@ import msgspec
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
@@ -238,8 +239,10 @@ def update_patient(database: Database, actor: Actor, patient_id: str, expected_v
             audit.record(session, actor, "update", "patient", patient.id, patient_id=patient.id,
                          detail="fields: " + ", ".join(changed) if changed else "no change")
             return _detail(patient)
-    except IntegrityError as error:
-        raise Conflict("The patient could not be saved because of a concurrent change.") from error
+    except (IntegrityError, StaleDataError) as error:
+        # Two saves in flight at once: the second one's UPDATE matches no row at the old version.
+        raise Conflict("This patient was changed by someone else while you were editing. "
+                       "Reload the page to see their changes, then apply yours again.") from error
 
 
 def get_patient(database: Database, actor: Actor, patient_id: str) -> PatientDetail:

@@ -1,0 +1,168 @@
+"""Two people editing the same patient record: one save wins, the other gets 409 and nothing is lost.
+
+quality.md, Reliability: "Concurrent edits of one record — second writer gets 409 with a clear
+message; no lost update".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from shared_core.db import normalise_url
+from shared_core.tables import Patient
+
+if TYPE_CHECKING:  # conftest belongs to pytest: never imported at run time
+    from conftest import Backend, Deployment, Kit, ServerPool
+
+pytestmark = [pytest.mark.db, pytest.mark.timeout(300)]  # timeout: a safety net, loops are bounded
+
+# What the second writer reads (default locale: French), and the English message id, either accepted.
+CONFLICT_HEADINGS = ("Quelqu'un d'autre a enregistré ce dossier avant vous", "Someone else saved this patient first")
+QUEUE_WAIT_SECONDS = 20.0
+SQLITE_HOLD_SECONDS = 1.0
+
+
+def _stored(deployment: Deployment, patient_id: str) -> tuple[str, int]:
+    database = deployment.database()
+    try:
+        with database.read() as session:
+            patient = session.get(Patient, patient_id)
+            assert patient is not None
+            return patient.family_name, patient.version
+    finally:
+        database.dispose()
+
+
+def _assert_conflict_page(kit: type[Kit], response: httpx.Response) -> None:
+    assert response.status_code == 409, f"{response.status_code}: {response.text[:500]}"
+    body = kit.page_text(response)
+    assert 'role="alert"' in body
+    assert any(heading in body for heading in CONFLICT_HEADINGS), body[:2000]
+
+
+def _new_patient(kit: type[Kit], client: Any, name: str) -> str:
+    patient_id = kit.patient_id_of(client.create_patient(name))
+    assert patient_id is not None
+    return patient_id
+
+
+@contextmanager
+def _writes_held(backend: Backend, patient_id: str) -> Iterator[Any]:
+    """Hold the patient row (PostgreSQL: FOR UPDATE) or the write lock (SQLite: BEGIN IMMEDIATE).
+
+    Both saves are sent while it is held, so both are in the server at once when it is released;
+    yields a function that waits until the saves are queued behind the lock.
+    """
+    if backend.is_sqlite:
+        assert backend.sqlite_path is not None
+        connection = sqlite3.connect(backend.sqlite_path, timeout=30, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # SQLite shows no lock waiters: give both requests time to reach the lock (no assertion on it).
+            yield lambda: time.sleep(SQLITE_HOLD_SECONDS)
+        finally:
+            connection.execute("ROLLBACK")
+            connection.close()
+        return
+    engine = create_engine(normalise_url(backend.url))
+    monitor = create_engine(normalise_url(backend.url), isolation_level="AUTOCOMMIT")
+    connection = engine.connect()
+    try:
+        connection.execute(text("SELECT id FROM patient WHERE id = :id FOR UPDATE"), {"id": patient_id})
+
+        def wait_for_two_waiters() -> None:
+            deadline = time.monotonic() + QUEUE_WAIT_SECONDS
+            with monitor.connect() as watch:
+                while True:
+                    waiting = watch.scalar(text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE patient%'"))
+                    if waiting >= 2:
+                        return
+                    assert time.monotonic() < deadline, f"only {waiting} save(s) queued on the patient row"
+                    time.sleep(0.05)
+
+        yield wait_for_two_waiters
+    finally:
+        connection.rollback()
+        connection.close()
+        engine.dispose()
+        monitor.dispose()
+
+
+def test_second_of_two_sequential_saves_gets_409_and_the_first_value_stays(
+        kit: type[Kit], deployment: Deployment, servers: ServerPool) -> None:
+    """Both load the form at version v; Alice saves, then Bruno saves his stale form."""
+    server = servers.start(deployment)
+    with kit.WebClient(server.base_url) as alice, kit.WebClient(server.base_url) as bruno:
+        alice.login()
+        bruno.login()
+        patient_id = _new_patient(kit, alice, "Origine")
+        form_a = alice.edit_form(patient_id)
+        form_b = bruno.edit_form(patient_id)
+        assert form_a["version"] == form_b["version"]
+
+        first = alice.submit_edit(patient_id, {**form_a, "family_name": "Premier"})
+        second = bruno.submit_edit(patient_id, {**form_b, "family_name": "Second"})
+
+        assert first.status_code == 303, first.text[:500]
+        assert first.headers["location"] == f"/patients/{patient_id}"
+        _assert_conflict_page(kit, second)
+        assert 'value="Second"' in second.text  # Bruno's input is kept on the form so he can re-apply it
+        name, version = _stored(deployment, patient_id)
+        assert (name, version) == ("Premier", int(form_a["version"]) + 1)
+        assert alice.edit_form(patient_id)["family_name"] == "Premier"
+        # Reloading gives Bruno the current version, and his save then goes through.
+        again = bruno.edit_form(patient_id)
+        assert again["version"] == str(version)
+        assert bruno.submit_edit(patient_id, {**again, "family_name": "Second"}).status_code == 303
+
+
+def test_simultaneous_saves_of_one_record_give_one_303_and_one_409(
+        kit: type[Kit], backend: Backend, deployment: Deployment, servers: ServerPool) -> None:
+    """Both saves are in the server at the same moment (queued behind a lock the test holds)."""
+    server = servers.start(deployment)
+    with kit.WebClient(server.base_url) as alice, kit.WebClient(server.base_url) as bruno:
+        alice.login()
+        bruno.login()
+        clients = {"Alice": alice, "Bruno": bruno}
+        patient_id = _new_patient(kit, alice, "Simultane")
+        forms = {who: client.edit_form(patient_id) for who, client in clients.items()}
+        assert forms["Alice"]["version"] == forms["Bruno"]["version"]
+        answers: dict[str, httpx.Response | Exception] = {}
+
+        def save(who: str) -> None:
+            try:
+                answers[who] = clients[who].submit_edit(patient_id, {**forms[who], "family_name": who})
+            except Exception as error:
+                answers[who] = error
+
+        threads = [threading.Thread(target=save, args=(who,), daemon=True) for who in clients]
+        with _writes_held(backend, patient_id) as wait_until_queued:
+            for thread in threads:
+                thread.start()
+            wait_until_queued()
+        for thread in threads:
+            thread.join(60)
+
+        statuses = {who: getattr(answer, "status_code", repr(answer)) for who, answer in answers.items()}
+        winners = [who for who, status in statuses.items() if status == 303]
+        # No lost update whatever the answers: the stored value is one writer's, written exactly once.
+        name, version = _stored(deployment, patient_id)
+        assert name in clients
+        assert version == int(forms[name]["version"]) + 1
+        assert sorted(map(str, statuses.values())) == ["303", "409"], f"{statuses}\n{server.log_tail(30)}"
+        assert winners == [name], f"stored {name!r}, acknowledged {winners}"
+        loser = next(who for who in clients if who != name)
+        loser_answer = answers[loser]
+        assert isinstance(loser_answer, httpx.Response)
+        _assert_conflict_page(kit, loser_answer)
