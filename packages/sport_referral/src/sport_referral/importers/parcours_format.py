@@ -373,7 +373,7 @@ class _Validator:
         if phone is not None:
             phone = phone.replace(" ", "").replace(".", "")
             if not _PHONE.fullmatch(phone):
-                row.error("phone", f"phone {v['phone']!r} must be 0XXXXXXXXX or +<8-15 digits>", "phone")
+                row.error("phone", f"phone {v['phone']!r} must be 0 + 9 digits, or + and 8-15 digits", "phone")
         website = v.get("website")
         if website is not None and not _URL.fullmatch(website):
             row.error("website", f"website {website!r} must be an absolute http(s) URL", "website")
