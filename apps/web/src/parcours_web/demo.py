@@ -15,12 +15,14 @@ from sqlalchemy import select
 from parcours_web.auth.passwords import hash_password
 from parcours_web.auth.tables import AppUser
 from parcours_web.demo_directory import demo_structures
+from rtms_pathway.service import plan_course, record_triage
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.ids import new_id
 from shared_core.rules.identifiers import nir_key
 from shared_core.scales import ScaleDefinition, load_catalogue, score
 from shared_core.services import audit
+from shared_core.services.organisations import centre_calendar
 from shared_core.tables import Assessment, CentreClosure, Organisation, Patient, Practitioner, SafetyAlert
 from shared_core.text import fold
 from sport_referral.service import save_structures
@@ -115,6 +117,33 @@ def _patient(rng: random.Random, number: int, today: dt.date) -> Patient:
     )
 
 
+# A low-resistance patient, a bipolar patient on lithium and a psychotic depression oriented to ECT,
+# so the triage pages show each kind of decision.
+TRIAGE_EXAMPLES: tuple[tuple[str, dict[str, object]], ...] = (
+    ("P-DEMO00001", {}),
+    ("P-DEMO00002", {"diagnosis": "bipolar_i", "mood_stabilizer": True, "medications": ["lithium"]}),
+    ("P-DEMO00003", {"psychotic_features": True}),
+)
+TRIAGE_BASE: dict[str, object] = {
+    "diagnosis": "unipolar", "psychotic_features": False, "catatonia": False, "suicide_risk": "none",
+    "failed_adequate_trials": 1, "episode_months": 8, "anxiety_comorbidity": False, "substance_use": [],
+    "mood_stabilizer": False, "safety_findings": [], "medications": [], "patient_preference": "none",
+}
+
+
+def _seed_rtms(database: Database, today: dt.date) -> None:
+    """Triage decisions for three patients and a planned course for the first one."""
+    with database.read() as session:
+        physician_id = session.scalar(select(AppUser.id).where(AppUser.email == ACCOUNTS[0][0]))
+    physician = Actor(id=physician_id or "demo", role="psychiatrist", organisation_id=CENTRE_ID)
+    for patient_id, answers in TRIAGE_EXAMPLES:
+        record_triage(database, physician, patient_id, TRIAGE_BASE | answers, override_orientation=None,
+                      override_reason=None)
+    calendar = centre_calendar(database, CENTRE_ID, "metropole")
+    plan_course(database, physician, "P-DEMO00001", protocol="hf_left_10hz",
+                start=calendar.next_working_day(today), induction_sessions=30, calendar=calendar)
+
+
 def seed(database: Database) -> SeedSummary:
     accounts = [(email, role) for email, _, role, _ in ACCOUNTS]
     with database.write() as session:
@@ -184,6 +213,7 @@ def seed(database: Database) -> SeedSummary:
         audit.record(session, Actor(id="cli", role="admin"), "create", "demo_data", None,
                      detail=f"{PATIENT_COUNT} patients, {assessment_count} assessments")
     directory = save_structures(database, Actor(id="cli", role="admin"), demo_structures(rng, today), "demo directory")
+    _seed_rtms(database, today)
     return SeedSummary(
         f"demo data loaded: {len(ORGANISATIONS)} organisations, {len(ACCOUNTS)} users, {PATIENT_COUNT} patients, "
         f"{assessment_count} assessments, {directory.created} sport-health structures",
