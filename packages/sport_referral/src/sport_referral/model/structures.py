@@ -11,7 +11,7 @@ Sets are ``frozenset`` (unordered on input); every output built from them is sor
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
@@ -44,7 +44,7 @@ __all__ = [
 
 # §5: StructureKind.
 StructureKind = Literal["mss", "esms", "club", "venue", "apa_practice", "trail"]
-STRUCTURE_KINDS: tuple[StructureKind, ...] = ("mss", "esms", "club", "venue", "apa_practice", "trail")
+STRUCTURE_KINDS: tuple[StructureKind, ...] = get_args(StructureKind)
 # M-5: kinds that receive referrals and therefore have a capacity.
 REFERRAL_TARGET_KINDS: frozenset[str] = frozenset({"mss", "esms", "club", "apa_practice"})
 # L-5 [verified, D.1172-3 CSP]: never candidates for a patient at the severe level.
@@ -52,7 +52,7 @@ NEVER_SEVERE_KINDS: frozenset[str] = frozenset({"club", "venue", "trail"})
 
 # §3.1.
 LimitationLevel = Literal["none", "minimal", "moderate", "severe"]
-LIMITATION_LEVELS: tuple[LimitationLevel, ...] = ("none", "minimal", "moderate", "severe")
+LIMITATION_LEVELS: tuple[LimitationLevel, ...] = get_args(LimitationLevel)
 
 # §3.4, D.1172-2 CSP categories 1° to 4°.
 Profession = Literal[
@@ -63,14 +63,7 @@ Profession = Literal[
     "sport_educator",
     "federal_certified",
 ]
-PROFESSIONS: tuple[Profession, ...] = (
-    "physiotherapist",
-    "occupational_therapist",
-    "psychomotor_therapist",
-    "apa_teacher",
-    "sport_educator",
-    "federal_certified",
-)
+PROFESSIONS: tuple[Profession, ...] = get_args(Profession)
 # L-5 [verified, D.1172-3 CSP].
 CATEGORY_1_PROFESSIONS: frozenset[str] = frozenset(
     {"physiotherapist", "occupational_therapist", "psychomotor_therapist"}
@@ -78,19 +71,11 @@ CATEGORY_1_PROFESSIONS: frozenset[str] = frozenset(
 
 # §5.3 (DisabilityFamily). Which codes are offered is reference data (cfg:families.*).
 DisabilityFamily = Literal["moteur", "visuel", "auditif", "mental", "psychique", "polyhandicap", "tsa"]
-DISABILITY_FAMILIES: tuple[DisabilityFamily, ...] = (
-    "moteur",
-    "visuel",
-    "auditif",
-    "mental",
-    "psychique",
-    "polyhandicap",
-    "tsa",
-)
+DISABILITY_FAMILIES: tuple[DisabilityFamily, ...] = get_args(DisabilityFamily)
 
 # §4.1 / §5.5.
 ActivityType = Literal["endurance", "strength", "balance", "flexibility"]
-ACTIVITY_TYPES: tuple[ActivityType, ...] = ("endurance", "strength", "balance", "flexibility")
+ACTIVITY_TYPES: tuple[ActivityType, ...] = get_args(ActivityType)
 
 # §5.7 (AccessFeature).
 AccessFeature = Literal[
@@ -113,30 +98,11 @@ AccessFeature = Literal[
     "human_help_at_entrance",
     "any_disability_access",
 ]
-ACCESS_FEATURES: tuple[AccessFeature, ...] = (
-    "motor_reception",
-    "motor_paths",
-    "motor_practice_area",
-    "motor_changing_rooms",
-    "motor_showers",
-    "motor_toilets",
-    "motor_stands",
-    "sensory_reception",
-    "sensory_paths",
-    "sensory_signage",
-    "sensory_practice_area",
-    "sensory_changing_rooms",
-    "sensory_toilets",
-    "sensory_stands",
-    "accessible_parking",
-    "public_transport_nearby",
-    "human_help_at_entrance",
-    "any_disability_access",
-)
+ACCESS_FEATURES: tuple[AccessFeature, ...] = get_args(AccessFeature)
 
 # §5.3 (Qualification) [to verify, formation-handisport.org].
 Qualification = Literal["cqh", "aqsa", "cs_aipsh", "staps_apa", "peps_level2", "other"]
-QUALIFICATIONS: tuple[Qualification, ...] = ("cqh", "aqsa", "cs_aipsh", "staps_apa", "peps_level2", "other")
+QUALIFICATIONS: tuple[Qualification, ...] = get_args(Qualification)
 
 GeoPrecision = Literal["address", "equipment", "commune"]
 # Extension of §5.5 for the M-10 "preferences" score component (weekdays, group or individual).
