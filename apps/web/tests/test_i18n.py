@@ -22,7 +22,7 @@ from parcours_web.auth.passwords import password_problem
 from parcours_web.auth.roles import ROLE_LABELS
 from parcours_web.auth.users import parse_user_input
 from parcours_web.errors import _TITLES
-from parcours_web.i18n import LOCALE_DIR, load_translators
+from parcours_web.i18n import catalogue_files, load_translators
 from parcours_web.navigation import NAV_ITEMS
 from shared_core.errors import ValidationFailed
 from shared_core.rules.identifiers import nir_key
@@ -33,16 +33,25 @@ from shared_core.services.patients import parse_patient_input
 
 WEB_DIR = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = WEB_DIR / "src" / "parcours_web"
-PO_FILE = LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 MessageId = str | tuple[str, ...]
 
 
+def read_catalogue(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale="fr", abort_invalid=True)
+
+
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
-    with PO_FILE.open("rb") as handle:
-        return read_po(handle, locale="fr", abort_invalid=True)
+    """Every catalogue file merged, as the application loads them."""
+    merged = Catalog(locale="fr")
+    for path in catalogue_files():
+        for message in read_catalogue(path):
+            if message.id:
+                merged[message.id] = message
+    return merged
 
 
 def extracted_ids() -> set[MessageId]:
@@ -68,13 +77,26 @@ def validation_messages(parse: Callable[[], object]) -> list[str]:
     return [error.message for error in failure.value.errors]
 
 
-def test_catalogue_parses_without_errors_or_fuzzy_entries(catalog: Catalog) -> None:
+@pytest.mark.parametrize("path", catalogue_files(), ids=lambda path: path.name)
+def test_catalogue_parses_without_errors_or_fuzzy_entries(path: Path) -> None:
+    catalog = read_catalogue(path)
     assert not catalog.fuzzy, "the header is marked fuzzy"
     assert [m.id for m in catalog if m.fuzzy] == []
     assert catalog.obsolete == {}, "obsolete (#~) entries: delete them or restore the msgid"
     assert [(m.id, errors) for m, errors in catalog.check() if errors] == []  # placeholders match
-    entries = [line for line in PO_FILE.read_text(encoding="utf-8").splitlines() if line.startswith("msgid ")]
+    entries = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("msgid ")]
     assert len(entries) == len(catalog) + 1, "a msgid appears twice (read_po keeps only the last)"
+
+
+def test_no_message_is_translated_in_two_files() -> None:
+    seen: dict[object, str] = {}
+    twice = []
+    for path in catalogue_files():
+        for message in read_catalogue(path):
+            if message.id and message.id in seen:
+                twice.append(f"{message.id!r} in {seen[message.id]} and {path.name}")
+            seen.setdefault(message.id, path.name)
+    assert twice == []
 
 
 def test_every_template_string_has_a_french_translation(catalog: Catalog) -> None:

@@ -1,7 +1,8 @@
 """French by default, English available: Babel catalogues loaded from the .po files at start-up.
 
-Message ids are English; ``locale/fr/LC_MESSAGES/messages.po`` holds the French text. Compiling in
-memory keeps the repository free of binary .mo files and the catalogue in one reviewable place.
+Message ids are English; the ``*.po`` files of ``locale/fr/LC_MESSAGES/`` hold the French text, one
+file per area of the application (``messages.po`` for the shared pages) so parallel work on two
+areas never edits the same file. Compiling in memory keeps the repository free of binary .mo files.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from shared_core.scales.model import Language
@@ -47,12 +49,23 @@ class Translator:
         return format_datetime(value.astimezone(PARIS), format=style, locale=self.locale)
 
 
+def catalogue_files(locale: str = "fr") -> list[Path]:
+    """The catalogue files of a locale, in a stable order."""
+    return sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po"))
+
+
 def load_translators() -> dict[str, Translator]:
     translators: dict[str, Translator] = {"en": Translator("en", {})}
-    with (LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle, locale="fr")
     messages: dict[str, str] = {}
     plurals: dict[str, tuple[str, str]] = {}
+    for path in catalogue_files():
+        with path.open("rb") as handle:
+            _merge(read_po(handle, locale="fr"), messages, plurals)
+    translators["fr"] = Translator("fr", messages, plurals)
+    return translators
+
+
+def _merge(catalog: Catalog, messages: dict[str, str], plurals: dict[str, tuple[str, str]]) -> None:
     for message in catalog:
         if not message.id or not message.string or message.fuzzy:
             continue
@@ -61,5 +74,3 @@ def load_translators() -> dict[str, Translator]:
             plurals[str(message.id[0])] = (str(forms[0]), str(forms[-1]))
         else:
             messages[str(message.id)] = str(message.string)
-    translators["fr"] = Translator("fr", messages, plurals)
-    return translators

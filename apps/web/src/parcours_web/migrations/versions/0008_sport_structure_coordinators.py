@@ -1,0 +1,25 @@
+"""Sport structures linked to their coordinators' organisation (domain-sport §5).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-22 09:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
