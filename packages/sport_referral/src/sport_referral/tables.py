@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared_core.db import Base, UTCDateTime, Versioned, utcnow
@@ -34,6 +34,10 @@ class SportStructure(Versioned, Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     accepting_referrals: Mapped[bool] = mapped_column(Boolean)
+    # The organisation whose coordinator accounts receive this structure's referrals and edit its
+    # profile; None for a structure nobody in Parcours answers for yet.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisation.id", name="fk_sport_structure_organisation"), index=True)
     source: Mapped[str] = mapped_column(String(20))
     source_ref: Mapped[str] = mapped_column(String(100))
     profile_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

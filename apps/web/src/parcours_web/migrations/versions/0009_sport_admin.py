@@ -1,7 +1,7 @@
-"""Sport referrals: prescriptions, referral details, attendance and reports (domain-sport).
+"""Sport directory administration: import jobs and their progress (domain-sport §5).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-22 09:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0007'
-down_revision = '0006'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Sport structures linked to their coordinators' organisation (domain-sport §5).
+"""Sport referrals: prescriptions, referral details, attendance and reports (domain-sport).
 
 Revision ID: 0008
 Revises: 0007
