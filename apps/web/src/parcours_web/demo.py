@@ -15,6 +15,10 @@ from sqlalchemy import select
 from parcours_web.auth.passwords import hash_password
 from parcours_web.auth.tables import AppUser
 from parcours_web.demo_directory import demo_structures
+from parcours_web.demo_rtms_intake import seed_rtms_intake
+from parcours_web.demo_rtms_sessions import seed_rtms_sessions
+from parcours_web.demo_sport_directory_admin import seed_directory_admin
+from parcours_web.demo_sport_referrals import seed_sport_referrals
 from rtms_pathway.service import plan_course, record_triage
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
@@ -214,6 +218,10 @@ def seed(database: Database) -> SeedSummary:
                      detail=f"{PATIENT_COUNT} patients, {assessment_count} assessments")
     directory = save_structures(database, Actor(id="cli", role="admin"), demo_structures(rng, today), "demo directory")
     _seed_rtms(database, today)
+    seed_sport_referrals(database, today)
+    seed_directory_admin(database, today)
+    seed_rtms_sessions(database, today)
+    seed_rtms_intake(database, today)
     return SeedSummary(
         f"demo data loaded: {len(ORGANISATIONS)} organisations, {len(ACCOUNTS)} users, {PATIENT_COUNT} patients, "
         f"{assessment_count} assessments, {directory.created} sport-health structures",

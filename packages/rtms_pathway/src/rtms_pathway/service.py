@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from rtms_pathway.catalogue.loader_clinical import load_clinical_catalogues
 from rtms_pathway.catalogue.loader_planning import load_planning_settings, load_protocol_catalogue
+from rtms_pathway.intake_service import link_triage
 from rtms_pathway.model.planning import CoursePlan, Phase, PlannedSession, SessionStatus
 from rtms_pathway.rules.course_plan_api import to_icalendar, validate_contract_preview
 from rtms_pathway.rules.scheduling import plan_induction
@@ -54,10 +55,13 @@ def _view(row: TriageRecord) -> TriageView:
 
 
 def record_triage(database: Database, actor: Actor, patient_id: str, raw: dict[str, Any], *,
-                  override_orientation: str | None, override_reason: str | None) -> TriageView:
+                  override_orientation: str | None, override_reason: str | None,
+                  referral_id: str | None = None) -> TriageView:
     """The physician accepts the proposal, or overrides it with a written reason (audited).
 
     The proposal is recomputed here from the answers: what the browser displayed is never trusted.
+    The decision answers ``referral_id``, or else the patient's newest referral awaiting triage at the
+    centre, if any (``intake_service.link_triage``: the referral shows the outcome and moves on).
     """
     if actor.role not in SIGNING_ROLES:
         raise PermissionDenied("Only a physician of the centre can sign a triage decision.")
@@ -86,6 +90,8 @@ def record_triage(database: Database, actor: Actor, patient_id: str, raw: dict[s
         session.add(row)
         audit.record(session, actor, "triage_" + decision, "rtms_triage", row.id, patient_id=patient.id,
                      detail=f"proposed {proposal.orientation}, decided {final}")
+        session.flush()
+        link_triage(session, actor, patient.id, row.id, final, referral_id)
         return _view(row)
 
 

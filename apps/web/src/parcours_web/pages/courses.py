@@ -1,4 +1,5 @@
-"""rTMS course planner on the patient record: the courses, their month calendars, planning and iCalendar export."""
+"""rTMS course planner on the patient record: the courses, their month calendars, planning and iCalendar export,
+planned versus performed sessions, the edit actions and the 10-session checkpoint prompt."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
 from parcours_web.rendering import render
 from rtms_pathway import service as rtms
-from rtms_pathway.catalogue.loader_planning import load_protocol_catalogue
+from rtms_pathway.catalogue.loader_planning import load_planning_templates, load_protocol_catalogue
+from rtms_pathway.course_edits import SKIP_ACTIONS, SKIP_REASONS
+from rtms_pathway.session_service import course_boards
 from shared_core.db import utcnow
 from shared_core.errors import FieldError, ValidationFailed
 from shared_core.services import patients
@@ -67,12 +70,34 @@ def _page_context(courses: list[rtms.CourseView]) -> dict[str, Any]:
             "protocols": protocol_choices(), "weekdays": [MONDAY + dt.timedelta(days=i) for i in range(7)]}
 
 
-@page_get("/patients/{patient_id:str}/courses", CLINICAL)
-async def courses_page(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
-    database, actor = app_context(request).database, current_actor(request)
+def _edit_choices() -> dict[str, Any]:
+    templates = load_planning_templates()
+    return {"skip_reasons": SKIP_REASONS, "skip_actions": SKIP_ACTIONS,
+            "tapers": [t for t in templates.tapers if t.weeks],
+            "classic_templates": [t for t in templates.maintenance if t.kind == "classic" and t.protocol_id is None],
+            "cluster_templates": [t for t in templates.maintenance if t.kind == "cluster"]}
+
+
+async def render_courses(request: Request[Any, Any, Any], patient_id: str, *, status: int = 200,
+                         values: dict[str, str | None] | None = None, errors: list[FieldError] | None = None,
+                         **extra: Any) -> Response[Any]:
+    """The course page: each course's calendar, planned versus performed sessions, edit actions, checkpoint."""
+    context, actor = app_context(request), current_actor(request)
+    database = context.database
     patient = await call(patients.get_patient, database, actor, patient_id)
     courses = await call(rtms.patient_courses, database, actor, patient_id)
-    return render(request, "rtms/courses.html", patient, values={}, errors=[], **_page_context(courses))
+    calendar = await call(centre_calendar, database, actor.organisation_id or "", context.settings.holiday_zone)
+    boards = await call(course_boards, database, actor, patient_id, calendar)
+    defaults: dict[str, Any] = {"edit_errors": [], "edit_warnings": [], "conflict": None, "edit_course": None,
+                                "edit_kind": None, "edited": False}
+    return render(request, "rtms/courses.html", patient, status=status, values=values or {}, errors=errors or [],
+                  boards={board.course.id: board for board in boards}, **_page_context(courses), **_edit_choices(),
+                  **(defaults | extra))
+
+
+@page_get("/patients/{patient_id:str}/courses", CLINICAL)
+async def courses_page(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
+    return await render_courses(request, patient_id)
 
 
 @page_post("/patients/{patient_id:str}/courses", frozenset({PSYCHIATRIST}))
@@ -87,11 +112,7 @@ async def plan_course(request: Request[Any, Any, Any], patient_id: FromPath[str]
                    start=form.get("start"), induction_sessions=int(count) if count and count.isdigit() else count,
                    calendar=calendar)
     except ValidationFailed as failure:
-        patient = await call(patients.get_patient, database, actor, patient_id)
-        courses = await call(rtms.patient_courses, database, actor, patient_id)
-        errors: list[FieldError] = failure.errors
-        return render(request, "rtms/courses.html", patient, status=422, values=form.as_dict(), errors=errors,
-                      **_page_context(courses))
+        return await render_courses(request, patient_id, status=422, values=form.as_dict(), errors=failure.errors)
     return see_other(f"/patients/{patient_id}/courses")
 
 

@@ -1,0 +1,358 @@
+"""Observer indicators (domain-sport §10): referral facts from the sport referral tables, suppressed
+tables, and the open-data export.
+
+The facts are read from ``sport_referral_detail`` (no name, no free text, no identity), plus the
+attendance rows and the status history (``referral_event``) for the 3-month adherence. Geography
+is the patient-residence snapshot taken when the referral was created (``geo_basis =
+patient_residence``, the §10.1 default), or the structure's place (``structure_location``).
+
+The observer's scope (one region or one department, or national) is applied **before**
+``rules.indicators.compute_indicators``, so suppression runs on the exact table delivered (I-5).
+Nothing returned here describes one referral: ``referral_id`` stays inside this module's facts and
+``IndicatorTable`` holds aggregated, suppressed cells only (C-8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Sequence
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import msgspec
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from shared_core.actors import Actor
+from shared_core.db import Database, utcnow
+from shared_core.errors import FieldError, ValidationFailed
+from shared_core.services import audit
+from shared_core.tables import ReferralEvent
+from sport_referral.admin_tables import SportSuppressionRegister
+from sport_referral.model.indicators import (
+    CellKey,
+    IndicatorCell,
+    IndicatorSettings,
+    IndicatorTable,
+    ReferralFact,
+    TerminalStatus,
+    load_indicator_settings,
+)
+from sport_referral.referral_tables import SportAttendance, SportReferralDetail
+from sport_referral.rules.indicators import NATIONAL, cast_key, compute_indicators
+from sport_referral.rules.opendata import export_csv, export_json
+
+__all__ = [
+    "GEO_BASES",
+    "IndicatorQuery",
+    "ObserverIndicators",
+    "indicator_export",
+    "load_facts",
+    "observer_indicators",
+    "parse_indicator_query",
+    "planned_sessions_to_day_90",
+]
+
+PARIS = ZoneInfo("Europe/Paris")
+ADHERENCE_DAYS = 90
+MAX_MONTHS = 24
+BATCH = 900
+COG_YEAR = 2026
+SOFTWARE_VERSION = "parcours 0.1.0"
+CACHE_SIZE = 2
+GEO_BASES: tuple[str, ...] = ("patient_residence", "structure_location")
+GeoBasis = Literal["patient_residence", "structure_location"]
+
+
+class IndicatorQuery(msgspec.Struct, frozen=True, kw_only=True):
+    period_start: dt.date
+    period_end: dt.date
+    scope_level: Literal["national", "region", "department"] = "national"
+    scope_code: str = NATIONAL
+    geo_basis: GeoBasis = "patient_residence"
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period_start.isoformat()}/{self.period_end.isoformat()}"
+
+
+class ObserverIndicators(msgspec.Struct, frozen=True, kw_only=True):
+    query: IndicatorQuery
+    table: IndicatorTable
+    generated_at: dt.datetime
+
+
+def _local_date(value: dt.datetime | None) -> dt.date | None:
+    return None if value is None else value.astimezone(PARIS).date()
+
+
+def _month_start(text: str) -> dt.date | None:
+    try:
+        year, month = text.split("-")
+        return dt.date(int(year), int(month), 1)
+    except ValueError:
+        return None
+
+
+def _month_end(start: dt.date) -> dt.date:
+    following = dt.date(start.year + 1, 1, 1) if start.month == 12 else dt.date(start.year, start.month + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def parse_indicator_query(raw: dict[str, str | None], today: dt.date) -> IndicatorQuery:
+    """``period_from`` / ``period_to`` as months ``YYYY-MM`` (default: the last 12 months), ``area``
+    (``FR``, ``R:<region>`` or ``D:<department>``) and geo basis; ValidationFailed (422) on bad input."""
+    errors: list[FieldError] = []
+    default_end = dt.date(today.year, today.month, 1)
+    default_start = dt.date(default_end.year - 1, default_end.month, 1) + dt.timedelta(days=31)
+    default_start = dt.date(default_start.year, default_start.month, 1)
+    start = _month_start(raw.get("period_from") or "") if raw.get("period_from") else default_start
+    end_month = _month_start(raw.get("period_to") or "") if raw.get("period_to") else default_end
+    if start is None:
+        errors.append(FieldError("period_from", "Enter a month as YYYY-MM."))
+    if end_month is None:
+        errors.append(FieldError("period_to", "Enter a month as YYYY-MM."))
+    if start is not None and end_month is not None:
+        months = (end_month.year - start.year) * 12 + end_month.month - start.month + 1
+        if months < 1:
+            errors.append(FieldError("period_to", "The last month must not be before the first month."))
+        elif months > MAX_MONTHS:
+            errors.append(FieldError("period_from", "Choose a period of at most 24 months."))
+    scope = (raw.get("area") or "").strip().upper()
+    level: Literal["national", "region", "department"] = "national"
+    code = NATIONAL
+    if scope and scope != NATIONAL:
+        kind, _, value = scope.partition(":")
+        if kind == "R" and value.isdigit() and len(value) == 2:
+            level, code = "region", value
+        elif kind == "D" and (value.isdigit() or value in ("2A", "2B")) and len(value) in (2, 3):
+            level, code = "department", value
+        else:
+            errors.append(FieldError("area", "Choose a region or a department from the list."))
+    basis = raw.get("basis") or "patient_residence"
+    if basis not in GEO_BASES:
+        errors.append(FieldError("basis", "Choose a geographic basis from the list."))
+    if errors or start is None or end_month is None:
+        raise ValidationFailed(errors)
+    return IndicatorQuery(period_start=start, period_end=_month_end(end_month), scope_level=level, scope_code=code,
+                          geo_basis=basis)  # type: ignore[arg-type]
+
+
+def planned_sessions_to_day_90(sessions_per_week_min: int, sessions_planned: int | None) -> int:
+    """Sessions planned up to day 90 (I05, product definition): the prescribed weekly minimum over
+    90 days, capped by the number of sessions planned for the whole programme when it is stated."""
+    by_frequency = math.floor(sessions_per_week_min * ADHERENCE_DAYS / 7)
+    return min(by_frequency, sessions_planned) if sessions_planned else by_frequency
+
+
+def _terminal(detail: SportReferralDetail) -> TerminalStatus | None:
+    if detail.closed_at is None:
+        return None
+    if detail.status in ("completed", "lost_to_follow_up"):
+        return detail.status  # type: ignore[return-value]
+    if detail.status == "cancelled" and detail.accepted_at is not None:
+        return "cancelled_after_acceptance"
+    return None
+
+
+def _geo_columns(basis: GeoBasis) -> tuple[Any, Any]:
+    if basis == "structure_location":
+        return SportReferralDetail.structure_department_code, SportReferralDetail.structure_region_code
+    return SportReferralDetail.patient_department_code, SportReferralDetail.patient_region_code
+
+
+def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> list[ReferralFact]:
+    """The facts of the referrals that have an event in the period, within the query's scope."""
+    department_column, region_column = _geo_columns(query.geo_basis)
+    start = dt.datetime.combine(query.period_start, dt.time(), PARIS) - dt.timedelta(days=1)
+    end = dt.datetime.combine(query.period_end + dt.timedelta(days=1), dt.time(), PARIS) + dt.timedelta(days=1)
+    in_period = or_(*(and_(column >= start, column < end) for column in (
+        SportReferralDetail.sent_at, SportReferralDetail.decided_at, SportReferralDetail.first_session_at,
+        SportReferralDetail.closed_at)))
+    conditions: list[Any] = [in_period]
+    if query.scope_level == "region":
+        conditions.append(region_column == query.scope_code)
+    elif query.scope_level == "department":
+        conditions.append(department_column == query.scope_code)
+    with database.read() as session:
+        details = list(session.scalars(select(SportReferralDetail).where(*conditions)))
+        cohort = {d.referral_id: d for d in details if d.first_session_at is not None
+                  and _local_date(d.first_session_at) + dt.timedelta(days=ADHERENCE_DAYS) <= as_of}  # type: ignore[operator]
+        attended: dict[str, int] = defaultdict(int)
+        status_at_90: dict[str, str] = {}
+        ids = sorted(cohort)
+        for offset in range(0, len(ids), BATCH):
+            chunk = ids[offset:offset + BATCH]
+            for referral_id, session_on in session.execute(
+                    select(SportAttendance.referral_id, SportAttendance.session_on).where(
+                        SportAttendance.referral_id.in_(chunk), SportAttendance.kind == "session",
+                        SportAttendance.attended.is_(True))):
+                first = _local_date(cohort[referral_id].first_session_at)
+                if first is not None and first <= session_on <= first + dt.timedelta(days=ADHERENCE_DAYS):
+                    attended[referral_id] += 1
+            for referral_id, target, at in session.execute(
+                    select(ReferralEvent.referral_id, ReferralEvent.target, ReferralEvent.at)
+                    .where(ReferralEvent.referral_id.in_(chunk)).order_by(ReferralEvent.at, ReferralEvent.id)):
+                first = cohort[referral_id].first_session_at
+                if first is not None and at <= first + dt.timedelta(days=ADHERENCE_DAYS):
+                    status_at_90[referral_id] = target
+    facts = []
+    for detail in details:
+        in_cohort = detail.referral_id in cohort
+        department = getattr(detail, department_column.key)
+        region = getattr(detail, region_column.key)
+        facts.append(ReferralFact(
+            referral_id=detail.referral_id,
+            department_code=department,
+            region_code=region,
+            disability_families=tuple(sorted(str(f) for f in detail.disability_families or ())),
+            limitation_level=detail.limitation_level,
+            structure_kind=detail.structure_kind,
+            sent_at=_local_date(detail.sent_at),
+            decided_at=_local_date(detail.accepted_at or detail.declined_at),
+            decision="accepted" if detail.accepted_at else "declined" if detail.declined_at else None,
+            first_session_at=_local_date(detail.first_session_at),
+            planned_sessions_day_90=(planned_sessions_to_day_90(detail.sessions_per_week_min, detail.sessions_planned)
+                                     if in_cohort else None),
+            attended_sessions_day_90=attended.get(detail.referral_id, 0) if in_cohort else None,
+            status_at_day_90=(status_at_90.get(detail.referral_id, detail.status) if in_cohort else None),
+            terminal_at=_local_date(detail.closed_at),
+            terminal_status=_terminal(detail),
+            is_cancelled_draft=detail.status == "cancelled" and detail.sent_at is None,
+        ))
+    return facts
+
+
+def _fingerprint(database: Database) -> tuple[int, int, int]:
+    """Changes when a referral moves, is created or gets an attendance row (primary-key look-ups only)."""
+    with database.read() as session:
+        return (session.scalar(select(func.max(ReferralEvent.id))) or 0,
+                session.scalar(select(func.max(SportAttendance.id))) or 0,
+                session.scalar(select(func.count()).select_from(SportReferralDetail)) or 0)
+
+
+def _register_key(query: IndicatorQuery) -> str:
+    return f"{query.period_start.isoformat()}/{query.period_end.isoformat()}/{query.geo_basis}"
+
+
+def _register_version(database: Database, key: str) -> str:
+    with database.read() as session:
+        stamp = session.scalar(select(SportSuppressionRegister.updated_at)
+                               .where(SportSuppressionRegister.period_key == key))
+        return stamp.isoformat() if stamp is not None else ""
+
+
+def _previously_suppressed(database: Database, key: str) -> frozenset[CellKey]:
+    with database.read() as session:
+        row = session.get(SportSuppressionRegister, key)
+        return frozenset(cast_key(tuple(cell)) for cell in row.cells) if row is not None else frozenset()
+
+
+def _keep_register(database: Database, key: str, register: frozenset[CellKey]) -> None:
+    """I-2 across releases: the period's register only grows."""
+    for attempt in range(2):
+        try:
+            with database.write() as session:
+                row = session.get(SportSuppressionRegister, key)
+                known = {cast_key(tuple(cell)) for cell in row.cells} if row is not None else set()
+                if register <= known:
+                    return
+                cells = [list(cell) for cell in sorted(known | register)]
+                if row is None:
+                    session.add(SportSuppressionRegister(period_key=key, cells=cells, updated_at=utcnow()))
+                else:
+                    row.cells, row.updated_at = cells, utcnow()
+            return
+        except IntegrityError:  # another request created the row first: merge into it
+            if attempt:
+                raise
+
+
+class _Cache:
+    """The last few computed tables (a national table is large: few entries, whole-table reuse)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[tuple[Any, ...], IndicatorTable] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> IndicatorTable | None:
+        with self.lock:
+            table = self.entries.get(key)
+            if table is not None:
+                self.entries.move_to_end(key)
+            return table
+
+    def put(self, key: tuple[Any, ...], table: IndicatorTable) -> None:
+        with self.lock:
+            self.entries[key] = table
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_CACHE = _Cache(CACHE_SIZE)
+
+
+def observer_indicators(database: Database, actor: Actor, query: IndicatorQuery, *,
+                        settings: IndicatorSettings | None = None, as_of: dt.date | None = None) -> ObserverIndicators:
+    """Scoped facts → suppressed indicator table. The read is audited (who looked at which scope).
+
+    Cells hidden in an earlier output of the same period stay hidden (the register, I-2). The
+    table is cached until a referral moves, is created or gets an attendance row.
+    """
+    settings = settings or load_indicator_settings()
+    now = utcnow()
+    as_of = as_of or now.astimezone(PARIS).date()
+    register_key = _register_key(query)
+    # The register is in the key: a cell another scope hid since must not come back from the cache.
+    cache_key = (str(database.url), query, as_of, _fingerprint(database), _register_version(database, register_key),
+                 settings.k, settings.hide_zero)
+    table = _CACHE.get(cache_key)
+    if table is None:
+        facts = load_facts(database, query, as_of)
+        table = compute_indicators(facts, period_start=query.period_start, period_end=query.period_end, as_of=as_of,
+                                   settings=settings, geo_basis=query.geo_basis,
+                                   previously_suppressed=_previously_suppressed(database, register_key))
+        _keep_register(database, register_key, table.register)
+        if _register_version(database, register_key) == cache_key[4]:
+            _CACHE.put(cache_key, table)
+    with database.write() as session:
+        audit.record(session, actor, "read", "sport_indicators", None,
+                     detail=f"{query.scope_level}:{query.scope_code} {query.period_label} {query.geo_basis}")
+    return ObserverIndicators(query=query, table=_scoped(table, query), generated_at=now)
+
+
+def _scoped(table: IndicatorTable, query: IndicatorQuery) -> IndicatorTable:
+    """Only the cells inside the scope. Facts were already scoped, so every cell was computed and
+    suppressed on the delivered data; this drops the national/region totals that would merely
+    repeat the scope's own total under another name."""
+    if query.scope_level == "national":
+        return table
+    keep: list[IndicatorCell] = []
+    for cell in table.cells:
+        if query.scope_level == "region" and cell.geo_level in ("region", "department"):
+            if cell.geo_level == "department" or cell.geo_code == query.scope_code:
+                keep.append(cell)
+        elif query.scope_level == "department" and cell.geo_level == "department" and cell.geo_code == query.scope_code:
+            keep.append(cell)
+    return IndicatorTable(cells=tuple(keep), register=table.register, k=table.k, period_start=table.period_start,
+                          period_end=table.period_end, geo_basis=table.geo_basis, audited=table.audited)
+
+
+def indicator_export(result: ObserverIndicators, fmt: Literal["csv", "json"], *, organisation: str,
+                     settings: IndicatorSettings | None = None,
+                     geo_names: dict[tuple[str, str], str] | None = None) -> str:
+    """The §10.3 open-data file of exactly the cells shown on the page."""
+    settings = settings or load_indicator_settings()
+    cells: Sequence[IndicatorCell] = result.table.cells
+    if fmt == "csv":
+        return export_csv(cells, generated_at=result.generated_at, software_version=SOFTWARE_VERSION,
+                          cog_year=COG_YEAR, geo_names=geo_names)
+    return export_json(cells, settings, organisation=organisation, period=result.query.period_label,
+                       generated_at=result.generated_at, software_version=SOFTWARE_VERSION, cog_year=COG_YEAR,
+                       geo_names=geo_names)
+
