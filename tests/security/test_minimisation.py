@@ -9,10 +9,10 @@ every body is searched for every marker.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from crawl import Endpoint, endpoints
+from crawl import endpoints, paths
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import inspect, select, text, update
@@ -37,18 +37,6 @@ JSON_FIELDS: list[tuple[str, str]] = [
 ]
 MARKED_INS = "299129912345678"  # a well-formed INS no demo patient has
 
-# Path parameters -> a query giving the identifiers to try (every row: ownership is what is tested).
-PARAMETER_SOURCES: dict[tuple[str, ...], str] = {
-    ("patient_id",): "SELECT id FROM patient",
-    ("patient_id", "assessment_id"): "SELECT patient_id, id FROM assessment",
-    ("patient_id", "course_id"): "SELECT patient_id, id FROM rtms_course",
-    ("user_id",): "SELECT id FROM app_user",
-    ("organisation_id",): "SELECT id FROM organisation",
-    ("code",): "SELECT DISTINCT scale_code FROM assessment",
-    ("token",): "SELECT 'no-such-token'",
-    ("path",): "SELECT 'redoc'",
-}
-NOT_CRAWLED = {"/static/{file_path:path}"}
 WATCHED_ROLES = ("coordinator", "observer")
 
 
@@ -80,20 +68,6 @@ def _plant(database: Database) -> list[str]:
     return markers
 
 
-def _paths(endpoint: Endpoint, database: Database) -> Iterator[str]:
-    parameters = tuple(endpoint.parameters)
-    if not parameters:
-        yield endpoint.path
-        return
-    assert parameters in PARAMETER_SOURCES, (
-        f"{endpoint.path}: add the identifiers of {parameters} to PARAMETER_SOURCES so the route is crawled")
-    with database.read() as session:
-        rows = session.execute(text(PARAMETER_SOURCES[parameters])).all()
-    assert rows, f"{endpoint.path}: the demo data has no {parameters} to try"
-    for row in rows:
-        yield endpoint.fill(dict(zip(parameters, (str(value) for value in row), strict=True)))
-
-
 @pytest.fixture(scope="module")
 def markers(demo_database: Database) -> list[str]:
     return _plant(demo_database)
@@ -112,9 +86,9 @@ def test_no_psychiatric_marker_reaches_a_coordinator_or_an_observer(
     errors: list[str] = []
     requested = 0
     for endpoint in endpoints(demo_app):
-        if endpoint.method != "GET" or endpoint.path in NOT_CRAWLED:
+        if endpoint.method != "GET":
             continue
-        for path in _paths(endpoint, demo_database):
+        for path in paths(endpoint, demo_database):
             response = client.get(path, follow_redirects=False)
             requested += 1
             if response.status_code >= 500:
