@@ -61,7 +61,7 @@ def test_no_page_renders_a_stored_payload_as_markup(
             continue
         for path in paths(endpoint, demo_database, limit=ROWS_PER_ROUTE):
             body = client.get(path, follow_redirects=False).text
-            if "<script>zqxss" in body or "onerror=zqxss" in body.replace('"', ""):
+            if "<script>zqxss" in body or "<img src=x onerror" in body:
                 raw.append(path)
     assert raw == [], "\n".join(raw[:20])
 
