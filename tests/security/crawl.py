@@ -17,6 +17,8 @@ PARAMETER_SOURCES: dict[tuple[str, ...], str] = {
     ("patient_id",): "SELECT id FROM patient",
     ("patient_id", "assessment_id"): "SELECT patient_id, id FROM assessment",
     ("patient_id", "course_id"): "SELECT patient_id, id FROM rtms_course",
+    ("patient_id", "alert_id"): "SELECT patient_id, id FROM safety_alert",
+    ("organisation_id", "closure_id"): "SELECT organisation_id, id FROM centre_closure",
     ("user_id",): "SELECT id FROM app_user",
     ("organisation_id",): "SELECT id FROM organisation",
     ("code",): "SELECT DISTINCT scale_code FROM assessment",
