@@ -15,8 +15,8 @@ Every bench account's password is ``BENCH_PASSWORD``.
 from __future__ import annotations
 
 import argparse
-import itertools
 import datetime as dt
+import itertools
 import json
 import random
 import sys
@@ -120,7 +120,7 @@ class BulkWriter:
         count = 0
         cursor = self.raw.cursor()
         if self.sqlite:
-            statement = (f'INSERT INTO "{table.name}" ({", ".join(columns)}) '  # noqa: S608 - names from the metadata
+            statement = (f'INSERT INTO "{table.name}" ({", ".join(columns)}) '
                          f'VALUES ({", ".join("?" for _ in columns)})')
             batch: list[tuple[object, ...]] = []
             for row in rows:
@@ -359,7 +359,8 @@ class Generator:
         would take most of the run. One row every 1.2 s from EPOCH, cycling over the patients."""
         count, patients = self.volumes.audit, len(result.patient_ids)
         modulo = "%" if writer.sqlite else "%%"  # psycopg's placeholders use %
-        actions = f"CASE i {modulo} 7 WHEN 4 THEN 'update' WHEN 5 THEN 'create' WHEN 6 THEN 'export_icalendar' ELSE 'read' END"
+        actions = (f"CASE i {modulo} 7 WHEN 4 THEN 'update' WHEN 5 THEN 'create' WHEN 6 THEN 'export_icalendar' "
+                   "ELSE 'read' END")
         if writer.sqlite:
             statement = (
                 "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
@@ -372,8 +373,8 @@ class Generator:
             statement = (
                 "INSERT INTO audit_event (id, at, actor_id, actor_role, action, object_type, object_id, patient_id, "
                 "address) SELECT i + 1, to_timestamp(%s + i * 1.2), 'U-BENCH-OPERATOR', 'operator', "
-                f"{actions}, 'patient', 'P-B' || lpad((i %% %s)::text, 7, '0'), 'P-B' || lpad((i %% %s)::text, 7, '0'), "
-                "'127.0.0.1' FROM generate_series(0, %s - 1) AS i")
+                f"{actions}, 'patient', 'P-B' || lpad((i %% %s)::text, 7, '0'), "
+                "'P-B' || lpad((i %% %s)::text, 7, '0'), '127.0.0.1' FROM generate_series(0, %s - 1) AS i")
             self.raw_execute(writer, statement, (EPOCH.timestamp(), patients, patients, count))
         writer.counts["audit_event"] = count
 
