@@ -14,7 +14,7 @@ import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "faults", "security"]
+nox.options.sessions = ["lint", "typecheck", "tests", "faults", "security", "bench-smoke"]
 
 ROOT = Path(__file__).parent
 MEMBERS = {
@@ -120,9 +120,18 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (timings are reported, never asserted): calculators in-process."""
+    """Benchmarks (timings are reported, never asserted): calculators in-process, then pages and writes
+    on a served data set (``nox -s bench -- --scale medium``; results in bench/results/)."""
     _sync(session)
-    session.run("python", "-m", "bench.calculators", *session.posargs)
+    session.run("python", "-m", "bench.calculators")
+    session.run("python", "-m", "bench.run", *session.posargs)
+
+
+@nox.session(name="bench-smoke")
+def bench_smoke(session: nox.Session) -> None:
+    """The page benchmark for a second per figure at small scale: checks it works, asserts no timing."""
+    _sync(session)
+    session.run("python", "-m", "bench.run", "--smoke")
 
 
 @nox.session(name="demo-check")
