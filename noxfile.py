@@ -14,7 +14,7 @@ import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "faults"]
+nox.options.sessions = ["lint", "typecheck", "tests", "faults", "security", "bench-smoke"]
 
 ROOT = Path(__file__).parent
 MEMBERS = {
@@ -53,6 +53,13 @@ def faults(session: nox.Session) -> None:
 
 
 @nox.session
+def security(session: nox.Session) -> None:
+    """Security suites over the demo data set: minimisation crawl, object-level access swaps (SQLite)."""
+    _sync(session)
+    session.run("pytest", "tests/security", "-q", *session.posargs, env={"PARCOURS_TEST_POSTGRES_URL": ""})
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff, then the import-linter contracts of architecture.md."""
     _sync(session)
@@ -74,6 +81,7 @@ def postgres(session: nox.Session) -> None:
     _sync(session)
     session.run("python", "-c", _PROBE, url, env={"CI": os.environ.get("CI", "")})
     session.run("pytest", "-m", "db", "-q", *[f"{path}/tests" for path in MEMBERS.values()], "tests/faults",
+                "tests/security",
                 *session.posargs, env={"PARCOURS_TEST_POSTGRES_URL": url})
 
 
@@ -112,9 +120,18 @@ def demo(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks (timings are reported, never asserted): calculators in-process."""
+    """Benchmarks (timings are reported, never asserted): calculators in-process, then pages and writes
+    on a served data set (``nox -s bench -- --scale medium``; results in bench/results/)."""
     _sync(session)
-    session.run("python", "-m", "bench.calculators", *session.posargs)
+    session.run("python", "-m", "bench.calculators")
+    session.run("python", "-m", "bench.run", *session.posargs)
+
+
+@nox.session(name="bench-smoke")
+def bench_smoke(session: nox.Session) -> None:
+    """The page benchmark for a second per figure at small scale: checks it works, asserts no timing."""
+    _sync(session)
+    session.run("python", "-m", "bench.run", "--smoke")
 
 
 @nox.session(name="demo-check")

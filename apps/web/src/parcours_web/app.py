@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from litestar import Litestar
+from litestar import Litestar, MediaType, get
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -58,6 +58,12 @@ def check_route_declarations(app: Litestar) -> None:
         raise UndeclaredRouteError("routes without declared roles: " + ", ".join(missing))
 
 
+@get("/bench/h", opt={"roles": PUBLIC}, include_in_schema=False, media_type=MediaType.TEXT, sync_to_thread=False)
+def baseline() -> str:
+    """The benchmark's H: what the server does with no database, no session and no template."""
+    return "ok"
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or load_settings()
     database = database or Database(settings.database_url)
@@ -72,8 +78,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         path="/static", directories=[STATIC_DIR], opt={"roles": PUBLIC}, include_in_schema=False,
         cache_control=None,
     )
+    bench_routes = [baseline] if settings.bench_endpoint else []
     app = Litestar(
-        route_handlers=[*PAGE_ROUTES, *API_ROUTES, static_router],
+        route_handlers=[*PAGE_ROUTES, *API_ROUTES, static_router, *bench_routes],
         guards=[access_guard],
         middleware=[DefineMiddleware(PrincipalMiddleware)],
         before_send=[add_security_headers],

@@ -180,5 +180,38 @@ def import_structures_command(file: Path, file_format: str, encoding: str | None
         click.echo(f"conflict: {conflict}")
 
 
+@main.command(help="Write a consistent backup of the whole database to FILE while the application runs.")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup(file: Path) -> None:
+    from parcours_web.backup import BackupError, write_backup
+
+    database = _database()
+    try:
+        summary = write_backup(database, file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        database.dispose()
+    click.echo(f"backup written to {file}: {summary.total_rows} rows in {len(summary.tables)} tables, "
+               f"schema revision {summary.revision}")
+
+
+@main.command(help="Restore FILE (a `parcours backup`) into a new, empty database: all of it or nothing.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from parcours_web.backup import BackupError, restore_backup, restore_error_message
+
+    database = _database()
+    try:
+        summary = restore_backup(database, file)
+    except (BackupError, DBAPIError) as error:
+        raise click.ClickException(restore_error_message(error)) from None
+    finally:
+        database.dispose()
+    click.echo(f"restored {summary.total_rows} rows in {len(summary.tables)} tables from {file}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

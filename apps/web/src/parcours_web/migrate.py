@@ -58,6 +58,12 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def revisions_up_to(revision: str) -> set[str]:
+    """The revision and all its ancestors: the states a database can be upgraded from to reach it."""
+    scripts = ScriptDirectory.from_config(_config())
+    return {script.revision for script in scripts.iterate_revisions(revision, "base")}
+
+
 def current_revision(database: Database) -> str | None:
     with database.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -27,6 +27,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     scale_text_dir: Path | None = None
     var_dir: Path = Path("var")
     kiosk_minutes: int = 30
+    # Benchmark runs only: serve GET /bench/h, the plain-text baseline H of quality.md (no database, no
+    # session). Off by default because api-contract.md allows no other unauthenticated route.
+    bench_endpoint: bool = False
 
 
 def _bool(value: str, name: str) -> bool:
@@ -76,6 +79,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("PARCOURS_SECRET_KEY") or _secret_key(var_dir),
         holiday_zone=zone,
         cookie_secure=_bool(env.get("PARCOURS_COOKIE_SECURE", "true"), "PARCOURS_COOKIE_SECURE"),
+        bench_endpoint=_bool(env.get("PARCOURS_BENCH_ENDPOINT", "false"), "PARCOURS_BENCH_ENDPOINT"),
         session_idle_minutes=_int(env.get("PARCOURS_SESSION_IDLE_MINUTES", "30"), "PARCOURS_SESSION_IDLE_MINUTES", 1),
         session_absolute_hours=_int(env.get("PARCOURS_SESSION_ABSOLUTE_HOURS", "12"),
                                     "PARCOURS_SESSION_ABSOLUTE_HOURS", 1),

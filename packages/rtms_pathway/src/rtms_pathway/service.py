@@ -48,6 +48,16 @@ def propose_triage(raw: dict[str, Any]) -> ContractTriageAnswer:
     return run_contract_triage(raw, load_clinical_catalogues())
 
 
+def propose_triage_for(database: Database, actor: Actor, patient_id: str, raw: dict[str, Any]) -> ContractTriageAnswer:
+    """The live proposal on a patient's triage form; the patient must be one of the actor's centre.
+
+    Nothing of the record is read beyond ownership, so no audit row per keystroke.
+    """
+    with database.read() as session:
+        load_patient(session, actor, patient_id)
+    return propose_triage(raw)
+
+
 def _view(row: TriageRecord) -> TriageView:
     return TriageView(row.id, dict(row.inputs), msgspec.convert(row.proposal, ContractTriageAnswer),
                       row.final_orientation, row.decision, row.override_reason, row.ruleset_version,

@@ -7,6 +7,9 @@ against PostgreSQL. Under CI an unreachable PostgreSQL is an error, never a sile
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import MetaData, create_engine, inspect, text
 
@@ -41,3 +44,22 @@ def truncate_postgres(url: str, metadata: MetaData) -> None:
                 connection.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
     finally:
         engine.dispose()
+
+
+@contextmanager
+def throwaway_postgres_database(base_url: str, prefix: str) -> Iterator[str]:
+    """A URL to a PostgreSQL database of its own (created on first connection by ``db upgrade``), dropped after.
+
+    For tests that must own a whole database (migrations, restore), so the shared test database is
+    never touched.
+    """
+    url = normalise_url(base_url).set(database=f"{prefix}_{secrets.token_hex(6)}")
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        finally:
+            admin.dispose()

@@ -7,11 +7,12 @@ from typing import Any
 from anyio import to_thread
 from litestar import Request, Response, get
 
+from parcours_web.api.problems import PROBLEM_RESPONSES
 from parcours_web.auth.roles import PUBLIC
 from parcours_web.context import app_context
 
 
-@get("/health", opt={"roles": PUBLIC}, include_in_schema=True, tags=["system"])
+@get("/health", opt={"roles": PUBLIC}, responses=PROBLEM_RESPONSES, include_in_schema=True, tags=["system"])
 async def health(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     """Report whether the application and its database answer."""
     database_ok = await to_thread.run_sync(app_context(request).database.ping)

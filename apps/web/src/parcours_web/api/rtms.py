@@ -12,6 +12,7 @@ from anyio import to_thread
 from litestar import Request, post
 from litestar.params import JSONBody
 
+from parcours_web.api.problems import PROBLEM_RESPONSES
 from parcours_web.auth.roles import OPERATOR, PSYCHIATRIST, REFERRER
 from parcours_web.context import app_context
 from rtms_pathway.catalogue.loader_clinical import load_clinical_catalogues
@@ -22,7 +23,8 @@ from rtms_pathway.rules.triage_api import ContractTriageAnswer, run_contract_tri
 RTMS_CALCULATOR_USERS = frozenset({PSYCHIATRIST, OPERATOR, REFERRER})
 
 
-@post("/api/v1/rtms/progress", opt={"roles": RTMS_CALCULATOR_USERS}, status_code=200, tags=["rtms"])
+@post("/api/v1/rtms/progress", opt={"roles": RTMS_CALCULATOR_USERS},
+      responses=PROBLEM_RESPONSES, status_code=200, tags=["rtms"])
 async def progress(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> ContractProgressAnswer:
     """Improvement from baseline, response status and the 10-session checkpoint (R-MBC-03, R-MBC-04).
 
@@ -32,7 +34,8 @@ async def progress(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any
     return progress_contract(parse_contract_progress(data, catalogue), catalogue)
 
 
-@post("/api/v1/rtms/course-plans/preview", opt={"roles": RTMS_CALCULATOR_USERS}, status_code=200, tags=["rtms"])
+@post("/api/v1/rtms/course-plans/preview", opt={"roles": RTMS_CALCULATOR_USERS},
+      responses=PROBLEM_RESPONSES, status_code=200, tags=["rtms"])
 async def course_plan_preview(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
     """Induction sessions laid on working days of the holiday zone, minus closures (R-SCH-01..05).
 
@@ -42,7 +45,8 @@ async def course_plan_preview(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
     return await to_thread.run_sync(contract_preview, data)
 
 
-@post("/api/v1/rtms/triage", opt={"roles": RTMS_CALCULATOR_USERS}, status_code=200, tags=["rtms"])
+@post("/api/v1/rtms/triage", opt={"roles": RTMS_CALCULATOR_USERS},
+      responses=PROBLEM_RESPONSES, status_code=200, tags=["rtms"])
 async def triage(data: JSONBody[dict[str, Any]]) -> ContractTriageAnswer:
     """Orientation, precautions, protocol suggestions and the reasons with their sources (domain-rtms §2).
 

@@ -9,6 +9,7 @@ from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
+from parcours_web.api.problems import PROBLEM_RESPONSES
 from parcours_web.auth.roles import CALCULATOR_USERS
 from parcours_web.context import app_context
 from shared_core.errors import FieldError, ValidationFailed
@@ -68,13 +69,13 @@ def _out(definition: ScaleDefinition) -> ScaleOut:
     )
 
 
-@get("/api/v1/scales", opt={"roles": CALCULATOR_USERS}, tags=["scales"])
+@get("/api/v1/scales", opt={"roles": CALCULATOR_USERS}, responses=PROBLEM_RESPONSES, tags=["scales"])
 async def list_scales(request: Request[Any, Any, Any]) -> list[ScaleOut]:
     """Every shipped scale with its items, ranges, bands and alerts (no licensed wording)."""
     return [_out(d) for d in app_context(request).catalogue.all()]
 
 
-@get("/api/v1/scales/{code:str}", opt={"roles": CALCULATOR_USERS}, tags=["scales"])
+@get("/api/v1/scales/{code:str}", opt={"roles": CALCULATOR_USERS}, responses=PROBLEM_RESPONSES, tags=["scales"])
 async def get_scale(request: Request[Any, Any, Any], code: FromPath[str]) -> ScaleOut:
     """One scale definition."""
     return _out(_definition(request, code))
@@ -96,7 +97,8 @@ def _items(raw: list[Any]) -> list[int | None]:
     return raw
 
 
-@post("/api/v1/scales/{code:str}/score", opt={"roles": CALCULATOR_USERS}, status_code=200, tags=["scales"])
+@post("/api/v1/scales/{code:str}/score", opt={"roles": CALCULATOR_USERS},
+      responses=PROBLEM_RESPONSES, status_code=200, tags=["scales"])
 async def score_scale(request: Request[Any, Any, Any], code: FromPath[str], data: JSONBody[ScoreIn]) -> ScoreOut:
     """Score item answers given in the scale's item order. 422 names every offending item.
 

@@ -10,6 +10,7 @@ from anyio import to_thread
 from litestar import Request, get, post
 from litestar.params import FromQuery, JSONBody
 
+from parcours_web.api.problems import PROBLEM_RESPONSES
 from parcours_web.auth.roles import COORDINATOR, OPERATOR, PSYCHIATRIST, REFERRER
 from parcours_web.context import app_context
 from sport_referral.catalogue.loader import load_supervision_matrix
@@ -40,7 +41,8 @@ def _aids() -> AidsCatalogue:
     return load_aids()
 
 
-@post("/api/v1/sport/supervision", opt={"roles": SPORT_CALCULATOR_USERS}, status_code=200, tags=["sport"])
+@post("/api/v1/sport/supervision", opt={"roles": SPORT_CALCULATOR_USERS},
+      responses=PROBLEM_RESPONSES, status_code=200, tags=["sport"])
 async def supervision(data: JSONBody[dict[str, Any]]) -> SupervisionAnswerBody:
     """Professions allowed to supervise APA at a functional limitation level (D.1172-2, D.1172-3 CSP).
 
@@ -50,7 +52,8 @@ async def supervision(data: JSONBody[dict[str, Any]]) -> SupervisionAnswerBody:
     return supervision_answer(validate_supervision_body(data), _matrix())
 
 
-@post("/api/v1/sport/aids/pass-sport", opt={"roles": SPORT_CALCULATOR_USERS}, status_code=200, tags=["sport"])
+@post("/api/v1/sport/aids/pass-sport", opt={"roles": SPORT_CALCULATOR_USERS},
+      responses=PROBLEM_RESPONSES, status_code=200, tags=["sport"])
 async def pass_sport(data: JSONBody[dict[str, Any]]) -> PassSportAnswer:
     """Pass'Sport hint (A-1): age in whole years on ``on_date`` against the campaign's benefit groups.
 
@@ -61,7 +64,7 @@ async def pass_sport(data: JSONBody[dict[str, Any]]) -> PassSportAnswer:
     return pass_sport_answer(validate_pass_sport_body(data, settings), settings)
 
 
-@get("/api/v1/sport/structures", opt={"roles": SPORT_CALCULATOR_USERS}, tags=["sport"])
+@get("/api/v1/sport/structures", opt={"roles": SPORT_CALCULATOR_USERS}, responses=PROBLEM_RESPONSES, tags=["sport"])
 async def structures(
     request: Request[Any, Any, Any],
     lat: FromQuery[str | None] = None,

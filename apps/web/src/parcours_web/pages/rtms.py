@@ -67,9 +67,10 @@ async def triage_page(request: Request[Any, Any, Any], patient_id: FromPath[str]
 @page_post("/patients/{patient_id:str}/triage/preview", CLINICAL)
 async def triage_preview(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     """Live recomputation as the form changes: always 200 so htmx swaps in what is still missing."""
+    database, actor = app_context(request).database, current_actor(request)
     body = triage_body(await Form.read(request))
     try:
-        proposal = rtms.propose_triage(body)
+        proposal = await call(rtms.propose_triage_for, database, actor, patient_id, body)
     except ValidationFailed as failure:
         return render(request, "rtms/_triage_result.html", None, proposal=None, missing=failure.errors,
                       **_page_context())

@@ -163,6 +163,10 @@ class Gazetteer:
 
     # -- look-ups -----------------------------------------------------------------------------
 
+    def current_entries(self) -> list[CommuneEntry]:
+        """Every current commune and arrondissement (not the former codes)."""
+        return list(self._current.values())
+
     def commune(self, insee_code: str) -> CommuneEntry | None:
         """The current commune or municipal arrondissement with this code, or None."""
         return self._current.get(insee_code.strip().upper())

@@ -1,0 +1,371 @@
+"""The page and write benchmark of quality.md, against a real server on loopback.
+
+Usage::
+
+    python -m bench.run --scale small|medium|national [--database-url URL] [--duration 10] [--smoke]
+
+Steps: generate the data set when the database is empty (bench/generate.py); start ``parcours serve``
+(one worker) pinned to CPU 0; sign the bench accounts in; then, from CPU 1, measure with Debian ``wrk``
+(a slower Python loop when wrk is absent) the closed-loop maximum throughput of the baseline H
+(``/bench/h``: no database, no session) and of each page and write, then the open-loop latency of
+each page at half its maximum (a Python driver that sends on a fixed schedule and measures from the
+scheduled time, so a stall is not hidden); finally the server's RSS. Results go to
+``bench/results/<date>-<commit>-<scale>-<backend>.md`` and ``.json`` with each figure and its ratio to H.
+``--smoke`` (CI) runs everything for a second at small scale and only checks that it works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from sqlalchemy import text
+
+from bench.generate import BENCH_PASSWORD, generate
+from shared_core.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+SERVER_CPU, LOAD_CPU = 0, 1
+CONNECTIONS = 8
+CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+BARS = {"page_throughput_ratio": 0.30, "write_throughput_ratio": 0.10, "p50_ms": 10.0, "p99_ms": 50.0,
+        "rss_mb": 200.0}
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    role: str
+    method: str
+    path: str
+    form: dict[str, str] | None = None  # POST body (form-encoded); the CSRF token is added
+
+    @property
+    def is_write(self) -> bool:
+        return self.method != "GET"
+
+
+@dataclass
+class Measure:
+    name: str
+    kind: str  # baseline | page | write
+    requests_per_second: float
+    ratio_to_h: float | None = None
+    errors: int = 0
+    open_loop_rate: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    open_loop_errors: int | None = None
+    driver_limited: bool = False
+
+
+@dataclass
+class Report:
+    scale: str
+    backend: str
+    commit: str
+    date: str
+    duration_s: float
+    counts: dict[str, int]
+    measures: list[Measure] = field(default_factory=list)
+    rss_mb: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# --- the server -----------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _pinned(command: list[str], cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu), *command] if shutil.which("taskset") and os.cpu_count() and \
+        os.cpu_count() > cpu else command  # type: ignore[operator]
+
+
+@contextmanager
+def server(database_url: str, workdir: Path) -> Iterator[tuple[str, int]]:
+    port = _free_port()
+    env = {**os.environ, "PARCOURS_DATABASE_URL": database_url, "PARCOURS_SECRET_KEY": secrets.token_urlsafe(32),
+           "PARCOURS_COOKIE_SECURE": "false", "PARCOURS_BENCH_ENDPOINT": "true", "PARCOURS_VAR_DIR": str(workdir)}
+    log = (workdir / "server.log").open("wb")
+    process = subprocess.Popen(_pinned([sys.executable, "-m", "parcours_web.cli", "serve", "--port", str(port)],
+                                       SERVER_CPU), env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/bench/h", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start:\n" + (workdir / "server.log").read_text())
+            time.sleep(0.2)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+@dataclass
+class Session:
+    cookie: str
+    csrf: str
+
+
+def sign_in(base: str, email: str) -> Session:
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as client:
+        token = CSRF_INPUT.search(client.get("/login").text)
+        assert token, "no CSRF token on /login"
+        response = client.post("/login", data={"email": email, "password": BENCH_PASSWORD, "_csrf_token": token[1]})
+        if response.status_code != 303:
+            raise RuntimeError(f"bench login failed for {email}: {response.status_code}")
+        csrf = CSRF_INPUT.search(client.get("/").text)
+        cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+        return Session(cookie, csrf[1] if csrf else "")
+
+
+# --- load generators ------------------------------------------------------------------------------
+
+def _wrk_script(target: Target, session: Session, directory: Path) -> Path | None:
+    if not target.is_write:
+        return None
+    body = urlencode({**(target.form or {}), "_csrf_token": session.csrf})
+    script = directory / f"{target.name}.lua"
+    script.write_text(
+        f'wrk.method = "{target.method}"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+    return script
+
+
+async def _python_closed_loop(url: str, target: Target | None, session: Session | None, seconds: float
+                              ) -> tuple[float, int]:
+    """Fallback when Debian's wrk is absent: CONNECTIONS clients in a loop (slower than wrk: a floor)."""
+    headers = {"Cookie": session.cookie, "X-CSRF-Token": session.csrf} if session else {}
+    body = {**(target.form or {}), "_csrf_token": session.csrf} if target and target.is_write and session else None
+    done = errors = 0
+    async with httpx.AsyncClient(headers=headers, timeout=10) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done, errors
+            while time.perf_counter() < deadline:
+                try:
+                    response = await (client.post(url, data=body) if body is not None else client.get(url))
+                    errors += response.status_code >= 400
+                except httpx.HTTPError:
+                    errors += 1
+                done += 1
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+        return done / (time.perf_counter() - started), errors
+
+
+def closed_loop(base: str, target: Target | None, session: Session | None, seconds: float,
+                directory: Path) -> tuple[float, int]:
+    """Maximum throughput with wrk (requests/s, errors: non-2xx/3xx answers plus socket errors)."""
+    url = base + (target.path if target else "/bench/h")
+    if shutil.which("wrk") is None:
+        return asyncio.run(_python_closed_loop(url, target, session, seconds))
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
+    if session is not None:
+        command += ["-H", f"Cookie: {session.cookie}", "-H", f"X-CSRF-Token: {session.csrf}"]
+    script = _wrk_script(target, session, directory) if target and session else None
+    if script is not None:
+        command += ["-s", str(script)]
+    output = subprocess.run(_pinned([*command, url], LOAD_CPU), capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return rate, errors
+
+
+async def _open_loop(base: str, target: Target, session: Session, rate: float, seconds: float
+                     ) -> tuple[list[float], int, float]:
+    headers = {"Cookie": session.cookie, "X-CSRF-Token": session.csrf}
+    latencies: list[float] = []
+    errors = 0
+    total = max(1, int(rate * seconds))
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=10) as client:
+        start = time.perf_counter()
+
+        async def one(index: int) -> None:
+            nonlocal errors
+            scheduled = start + index / rate
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            try:
+                response = await client.get(target.path)
+                if response.status_code >= 400:
+                    errors += 1
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+
+        await asyncio.gather(*(one(index) for index in range(total)))
+        elapsed = time.perf_counter() - start
+    return latencies, errors, total / elapsed
+
+
+def open_loop(base: str, target: Target, session: Session, rate: float, seconds: float) -> tuple[float, float, int,
+                                                                                                    bool]:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > LOAD_CPU:
+        os.sched_setaffinity(0, {LOAD_CPU})
+    latencies, errors, achieved = asyncio.run(_open_loop(base, target, session, rate, seconds))
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return statistics.median(ordered), p99, errors, achieved < rate * 0.95
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+def targets(database: Database) -> list[Target]:
+    with database.read() as session:
+        patient = session.execute(text("SELECT MIN(id) FROM patient")).scalar_one()
+        commune = session.execute(text("SELECT commune_insee FROM sport_structure LIMIT 1")).scalar_one()
+    items = {f"item_{index}": "1" for index in range(1, 10)}
+    return [
+        Target("patient_list", "psychiatrist", "GET", "/patients?q=martin&page=2"),
+        Target("patient_timeline", "psychiatrist", "GET", f"/patients/{patient}"),
+        Target("structure_search_30km", "psychiatrist", "GET",
+               f"/api/v1/sport/structures?{urlencode({'commune': commune, 'radius_km': 30, 'family': 'moteur'})}"),
+        Target("scale_entry", "operator", "POST", f"/patients/{patient}/assessments",
+               {"scale": "phq9", **items}),
+    ]
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run(scale: str, database_url: str, seconds: float) -> Report:
+    database = Database(database_url)
+    try:
+        with database.engine.connect() as connection:
+            has_data = connection.exec_driver_sql(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'patient'" if not database.is_sqlite else
+                "SELECT 1 FROM sqlite_master WHERE name = 'patient'").first() is not None
+        if has_data:
+            with database.read() as session:
+                has_data = bool(session.execute(text("SELECT COUNT(*) FROM patient")).scalar())
+        if not has_data:
+            generate(database, scale)
+        with database.read() as session:
+            counts = {name: session.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
+                      for name in ("patient", "assessment", "rtms_course", "rtms_planned_session", "sport_structure",
+                                   "referral", "audit_event")}
+        plan = targets(database)
+    finally:
+        database.dispose()
+    report = Report(scale, "sqlite" if database_url.startswith("sqlite") else "postgresql", _commit(),
+                    dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), seconds, counts)
+    with tempfile.TemporaryDirectory(prefix="parcours-bench-") as tmp, server(database_url, Path(tmp)) as (base, pid):
+        workdir = Path(tmp)
+        sessions = {role: sign_in(base, f"{role}@bench.parcours.fr") for role in {t.role for t in plan}}
+        h_rate, h_errors = closed_loop(base, None, None, seconds, workdir)
+        report.measures.append(Measure("H (/bench/h)", "baseline", h_rate, 1.0, h_errors))
+        for target in plan:
+            rate, errors = closed_loop(base, target, sessions[target.role], seconds, workdir)
+            measure = Measure(target.name, "write" if target.is_write else "page", rate, rate / h_rate, errors)
+            if not target.is_write:
+                measure.open_loop_rate = max(1.0, rate / 2)
+                p50, p99, open_errors, limited = open_loop(base, target, sessions[target.role], measure.open_loop_rate,
+                                                           seconds)
+                measure.p50_ms, measure.p99_ms, measure.open_loop_errors = p50, p99, open_errors
+                measure.driver_limited = limited
+            report.measures.append(measure)
+        report.rss_mb = _rss_mb(pid)
+    return report
+
+
+def write_report(report: Report) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = f"{report.date[:10]}-{report.commit}-{report.scale}-{report.backend}"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(asdict(report) | {"bars": BARS}, indent=2) + "\n")
+    lines = [f"# Benchmark {report.scale} ({report.backend}), commit {report.commit}, {report.date}", "",
+             "Data: " + ", ".join(f"{name} {count:,}" for name, count in report.counts.items()), "",
+             f"Each figure: {report.duration_s:.0f} s; server pinned to CPU {SERVER_CPU}, load to CPU {LOAD_CPU}.", "",
+             "| measure | kind | req/s | × H | errors | open-loop rate | p50 ms | p99 ms | open-loop errors |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for m in report.measures:
+        def cell(value: float | None, digits: int = 1) -> str:
+            return "" if value is None else f"{value:.{digits}f}"
+        limited = " (driver-limited)" if m.driver_limited else ""
+        lines.append(f"| {m.name} | {m.kind} | {m.requests_per_second:.0f} | {cell(m.ratio_to_h, 2)} | {m.errors} | "
+                     f"{cell(m.open_loop_rate, 0)}{limited} | {cell(m.p50_ms)} | {cell(m.p99_ms)} | "
+                     f"{'' if m.open_loop_errors is None else m.open_loop_errors} |")
+    lines += ["", f"Server RSS after the run: {report.rss_mb or 0:.0f} MB (bar {BARS['rss_mb']:.0f} MB).",
+              f"Bars: pages ≥ {BARS['page_throughput_ratio']} × H, writes ≥ {BARS['write_throughput_ratio']} × H, "
+              f"open loop p50 ≤ {BARS['p50_ms']:.0f} ms and p99 ≤ {BARS['p99_ms']:.0f} ms."]
+    path = RESULTS / f"{stem}.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=["small", "medium", "national"], default="small")
+    parser.add_argument("--database-url", default=None, help="default: an SQLite file bench/out/<scale>.db")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
+    parser.add_argument("--smoke", action="store_true", help="CI: small scale, 1 s each, only checks that it works")
+    arguments = parser.parse_args(argv)
+    if arguments.smoke:
+        with tempfile.TemporaryDirectory(prefix="parcours-bench-smoke-") as tmp:
+            report = run("small", f"sqlite:///{Path(tmp) / 'smoke.db'}", 1.0)
+        failed = [m.name for m in report.measures if m.requests_per_second <= 0 or m.errors or m.open_loop_errors]
+        print("\n".join(f"{m.name}: {m.requests_per_second:.0f} req/s, {m.errors} errors" for m in report.measures))
+        if failed:
+            raise SystemExit(f"bench smoke: errors or no answers on {', '.join(failed)}")
+        return
+    url = arguments.database_url or f"sqlite:///{ROOT / 'bench' / 'out' / f'{arguments.scale}.db'}"
+    report = run(arguments.scale, url, arguments.duration)
+    print(write_report(report).read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Object-level access: swapping an identifier for one owned by someone else never reads or changes it.
+
+quality.md, Security: "a test swaps identifiers between two structures and two centres on every route
+that takes one". Each case is a demo account and, per path parameter set, a query for the objects that
+account must not reach. Every route (GET and POST, pages, htmx fragments, downloads and API) whose
+parameters are covered is requested with each such identifier: a GET must answer 403 or 404, a POST
+must not succeed (no 2xx, no redirect).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from crawl import endpoints
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import text
+
+from shared_core.db import Database
+
+pytestmark = pytest.mark.db
+
+CENTRE_A = "org-centre-demo"
+# account -> {path parameters -> query for the identifiers that account must not reach}
+FOREIGN_OBJECTS: dict[str, dict[tuple[str, ...], str]] = {
+    "psychiatrist_centre_b": {
+        ("patient_id",): f"SELECT id FROM patient WHERE organisation_id = '{CENTRE_A}'",
+        ("patient_id", "assessment_id"): "SELECT a.patient_id, a.id FROM assessment a JOIN patient p "
+                                         f"ON p.id = a.patient_id WHERE p.organisation_id = '{CENTRE_A}'",
+        ("patient_id", "course_id"): "SELECT c.patient_id, c.id FROM rtms_course c JOIN patient p "
+                                     f"ON p.id = c.patient_id WHERE p.organisation_id = '{CENTRE_A}'",
+        ("patient_id", "alert_id"): "SELECT s.patient_id, s.id FROM safety_alert s JOIN patient p "
+                                    f"ON p.id = s.patient_id WHERE p.organisation_id = '{CENTRE_A}'",
+    },
+}
+MAX_IDS_PER_ROUTE = 12  # enough to cover every kind of record; the whole table would only repeat itself
+REFUSED = {403, 404}
+
+
+def _cases() -> list[tuple[str, tuple[str, ...]]]:
+    return [(account, parameters) for account, sources in FOREIGN_OBJECTS.items() for parameters in sources]
+
+
+@pytest.mark.parametrize(("account", "parameters"), _cases(), ids=str)
+def test_a_foreign_identifier_is_refused_on_every_route(
+        account: str, parameters: tuple[str, ...], demo_app: Litestar, demo_database: Database,
+        logged_in: Callable[[str], tuple[TestClient[Litestar], str]]) -> None:
+    client, csrf = logged_in(account)
+    with demo_database.read() as session:
+        rows = session.execute(text(FOREIGN_OBJECTS[account][parameters])).all()[:MAX_IDS_PER_ROUTE]
+    assert rows, f"the demo data has no foreign {parameters} for {account}"
+    routes = [endpoint for endpoint in endpoints(demo_app) if tuple(endpoint.parameters) == parameters]
+    assert routes, f"no route takes {parameters}"
+    reached = []
+    for endpoint in routes:
+        for row in rows:
+            path = endpoint.fill(dict(zip(parameters, (str(value) for value in row), strict=True)))
+            if endpoint.method == "GET":
+                status = client.get(path, follow_redirects=False).status_code
+                if status not in REFUSED:
+                    reached.append(f"GET {path}: {status}")
+            else:
+                status = client.request(endpoint.method, path, data={"_csrf_token": csrf},
+                                        headers={"X-CSRF-Token": csrf}, follow_redirects=False).status_code
+                if status < 400:
+                    reached.append(f"{endpoint.method} {path}: {status}")
+    assert reached == [], "\n".join(reached[:20])
