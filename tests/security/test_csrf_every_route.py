@@ -33,6 +33,17 @@ SAMPLE_VALUES = {
     "organisation_id": "SELECT 'org-centre-demo'",
     "closure_id": "SELECT COALESCE(MIN(id), 1) FROM centre_closure",
     "code": "SELECT 'phq9'",
+    "planned_id": "SELECT MIN(id) FROM rtms_planned_session",
+    "mt_id": "SELECT MIN(id) FROM rtms_motor_threshold",
+    "event_id": "SELECT MIN(id) FROM rtms_adverse_event",
+    "kind": "SELECT 'extend'",
+    "follow_up_id": "SELECT MIN(id) FROM rtms_follow_up",
+    "prescription_id": "SELECT MIN(id) FROM sport_prescription",
+    "referral_id": "SELECT MIN(id) FROM referral",
+    "consent_id": "SELECT MIN(id) FROM consent",
+    "report_id": "SELECT MIN(id) FROM sport_report",
+    "structure_id": "SELECT MIN(id) FROM sport_structure",
+    "job_id": "SELECT MIN(id) FROM sport_import_job",
     "token": "SELECT 'no-such-token'",
 }
 

@@ -28,12 +28,26 @@ TEXT_FIELDS: list[tuple[str, str, str | None]] = [
     ("safety_alert", "acknowledgement_note", None),
     ("rtms_triage", "override_reason", None),
     ("referral_event", "reason_text", "referral_id IN (SELECT id FROM referral WHERE workflow = 'rtms_referral')"),
+    ("rtms_referral_detail", "reason", None),
+    ("rtms_referral_detail", "clinical_summary", None),
+    ("rtms_referral_detail", "current_treatment", None),
+    ("rtms_referral_detail", "past_trials", None),
+    ("rtms_referral_detail", "question", None),
+    ("rtms_session_record", "notes", None),
+    ("rtms_session_record", "deviation_reason", None),
+    ("rtms_motor_threshold", "notes", None),
+    ("rtms_course_outcome", "clinician_comment", None),
+    ("rtms_course_outcome", "stop_reason", None),
+    ("rtms_follow_up", "note", None),
+    ("rtms_course_extension", "reason", None),
+    ("sport_prescription", "medical_notes", None),
 ]
 # JSON fields: the marker is added under a key of its own, so the page code still finds what it expects.
 JSON_FIELDS: list[tuple[str, str]] = [
     ("rtms_triage", "inputs"),
     ("rtms_triage", "proposal"),
     ("assessment", "subscores"),
+    ("rtms_adverse_event", "seizure_form"),
 ]
 MARKED_INS = "299129912345678"  # a well-formed INS no demo patient has
 

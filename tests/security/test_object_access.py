@@ -22,6 +22,9 @@ from shared_core.db import Database
 pytestmark = pytest.mark.db
 
 CENTRE_A = "org-centre-demo"
+OF_CENTRE_A = f"JOIN patient p ON p.id = x.patient_id WHERE p.organisation_id = '{CENTRE_A}'"
+REFERRER_2 = "(SELECT id FROM app_user WHERE email = 'adresseur2@demo.parcours.fr')"
+ESMS = "org-esms-demo"
 # account -> {path parameters -> query for the identifiers that account must not reach}
 FOREIGN_OBJECTS: dict[str, dict[tuple[str, ...], str]] = {
     "psychiatrist_centre_b": {
@@ -32,6 +35,31 @@ FOREIGN_OBJECTS: dict[str, dict[tuple[str, ...], str]] = {
                                      f"ON p.id = c.patient_id WHERE p.organisation_id = '{CENTRE_A}'",
         ("patient_id", "alert_id"): "SELECT s.patient_id, s.id FROM safety_alert s JOIN patient p "
                                     f"ON p.id = s.patient_id WHERE p.organisation_id = '{CENTRE_A}'",
+        ("patient_id", "course_id", "planned_id"): "SELECT x.patient_id, x.id, s.id FROM rtms_course x JOIN "
+                                                   f"rtms_planned_session s ON s.course_id = x.id {OF_CENTRE_A}",
+        ("patient_id", "course_id", "mt_id"): f"SELECT x.patient_id, x.course_id, x.id FROM rtms_motor_threshold x "
+                                              f"{OF_CENTRE_A}",
+        ("patient_id", "course_id", "event_id"): "SELECT x.patient_id, x.course_id, x.id FROM rtms_adverse_event x "
+                                                 f"{OF_CENTRE_A}",
+        ("patient_id", "course_id", "kind"): f"SELECT x.patient_id, x.id, 'extend' FROM rtms_course x {OF_CENTRE_A}",
+        ("patient_id", "follow_up_id"): f"SELECT x.patient_id, x.id FROM rtms_follow_up x {OF_CENTRE_A}",
+        ("prescription_id",): f"SELECT x.id FROM sport_prescription x {OF_CENTRE_A}",
+        ("referral_id",): f"SELECT x.id FROM referral x {OF_CENTRE_A}",
+        ("referral_id", "consent_id"): "SELECT x.referral_id, x.consent_id FROM sport_referral_detail x "
+                                       f"{OF_CENTRE_A} AND x.consent_id IS NOT NULL",
+        ("referral_id", "report_id"): "SELECT r.referral_id, r.id FROM sport_report r JOIN sport_referral_detail x "
+                                      f"ON x.referral_id = r.referral_id {OF_CENTRE_A}",
+    },
+    "referrer_2": {
+        ("referral_id",): f"SELECT referral_id FROM rtms_referral_detail WHERE referrer_user_id != {REFERRER_2}",
+        ("patient_id",): "SELECT id FROM patient",
+    },
+    "coordinator_esms": {
+        ("referral_id",): f"SELECT referral_id FROM sport_referral_detail WHERE recipient_organisation_id != '{ESMS}'",
+        ("referral_id", "report_id"): "SELECT r.referral_id, r.id FROM sport_report r JOIN sport_referral_detail d "
+                                      f"ON d.referral_id = r.referral_id WHERE d.recipient_organisation_id != '{ESMS}'",
+        ("structure_id",): f"SELECT id FROM sport_structure WHERE organisation_id IS NULL OR organisation_id != '{ESMS}'",
+        ("patient_id",): "SELECT id FROM patient",
     },
 }
 MAX_IDS_PER_ROUTE = 12  # enough to cover every kind of record; the whole table would only repeat itself

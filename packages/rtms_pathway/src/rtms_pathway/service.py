@@ -22,7 +22,7 @@ from shared_core.db import Database, utcnow
 from shared_core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from shared_core.ids import new_id
 from shared_core.services import audit
-from shared_core.services.patients import load_patient
+from shared_core.services.patients import check_patient_access, load_patient
 
 ORIENTATIONS = ("rtms_indicated", "rtms_with_precautions", "ect_first", "not_eligible_safety",
                 "needs_more_information")
@@ -53,8 +53,7 @@ def propose_triage_for(database: Database, actor: Actor, patient_id: str, raw: d
 
     Nothing of the record is read beyond ownership, so no audit row per keystroke.
     """
-    with database.read() as session:
-        load_patient(session, actor, patient_id)
+    check_patient_access(database, actor, patient_id)
     return propose_triage(raw)
 
 

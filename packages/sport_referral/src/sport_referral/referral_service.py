@@ -43,7 +43,7 @@ from shared_core.rules.workflow import (
 )
 from shared_core.scales import load_catalogue
 from shared_core.services import audit
-from shared_core.services.patients import load_patient
+from shared_core.services.patients import check_patient_access, load_patient
 from shared_core.tables import Consent, ConsentWithdrawal, Organisation, Patient, Referral, ReferralEvent
 from shared_core.text import fold
 from sport_referral.catalogue.loader import load_supervision_matrix
@@ -404,6 +404,13 @@ def _touch(referral: Referral, now: dt.datetime) -> None:
 
 
 # --- prescriber side -----------------------------------------------------------------------------
+
+
+def assess_form_for(database: Database, actor: Actor, patient_id: str, values: FormValues, *,
+                    today: dt.date) -> Assessment:
+    """The live preview on a patient's prescription form; the patient must be one of the actor's centre."""
+    check_patient_access(database, actor, patient_id)
+    return assess_form(values, today=today)
 
 
 def assess_form(values: FormValues, *, today: dt.date) -> Assessment:

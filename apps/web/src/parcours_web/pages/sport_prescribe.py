@@ -87,8 +87,10 @@ async def prescribe_form(request: Request[Any, Any, Any], patient_id: FromPath[s
 @page_post("/patients/{patient_id:str}/sport/prescribe/preview", CLINICAL)
 async def prescribe_preview(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     """Live eligibility, limitation level and C-5 warnings as the form changes (htmx; always 200)."""
+    database, actor = app_context(request).database, current_actor(request)
     values = await _values(request)
-    return render(request, "sport/_assessment.html", None, assessment=sport.assess_form(values, today=_today()),
+    assessment = await call(sport.assess_form_for, database, actor, patient_id, values, today=_today())
+    return render(request, "sport/_assessment.html", None, assessment=assessment,
                   criteria=load_limitation_catalogue().criteria)
 
 

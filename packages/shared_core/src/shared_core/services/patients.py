@@ -189,6 +189,16 @@ def load_patient(session: Session, actor: Actor, patient_id: str) -> Patient:
     return patient
 
 
+def check_patient_access(database: Database, actor: Actor, patient_id: str) -> None:
+    """NotFound unless the patient is one of the actor's organisation; reads nothing else (no audit row).
+
+    For live previews that compute from the form alone but sit under a patient's URL: the URL must
+    still be one the actor may use.
+    """
+    with database.read() as session:
+        load_patient(session, actor, patient_id)
+
+
 def _duplicate_ins(session: Session, ins: str | None, exclude_id: str | None) -> bool:
     if ins is None:
         return False
