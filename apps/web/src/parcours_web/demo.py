@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from parcours_web.auth.passwords import hash_password
 from parcours_web.auth.tables import AppUser
@@ -20,6 +21,7 @@ from parcours_web.demo_rtms_sessions import seed_rtms_sessions
 from parcours_web.demo_sport_directory_admin import seed_directory_admin
 from parcours_web.demo_sport_referrals import seed_sport_referrals
 from rtms_pathway.service import plan_course, record_triage
+from rtms_pathway.tables import Course
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.ids import new_id
@@ -27,7 +29,15 @@ from shared_core.rules.identifiers import nir_key
 from shared_core.scales import ScaleDefinition, load_catalogue, score
 from shared_core.services import audit
 from shared_core.services.organisations import centre_calendar
-from shared_core.tables import Assessment, CentreClosure, Organisation, Patient, Practitioner, SafetyAlert
+from shared_core.tables import (
+    Assessment,
+    CentreClosure,
+    Organisation,
+    Patient,
+    Practitioner,
+    Referral,
+    SafetyAlert,
+)
 from shared_core.text import fold
 from sport_referral.service import save_structures
 
@@ -149,10 +159,9 @@ def _seed_rtms(database: Database, today: dt.date) -> None:
 
 
 def seed(database: Database) -> SeedSummary:
-    accounts = [(email, role) for email, _, role, _ in ACCOUNTS]
     with database.write() as session:
         if session.get(Organisation, CENTRE_ID) is not None:
-            return SeedSummary("demo data already present: nothing changed", accounts)
+            return SeedSummary("demo data already present: nothing changed", _accounts(database))
     catalogue = load_catalogue()
     rng = random.Random(2026)
     today = dt.date.today()
@@ -222,8 +231,23 @@ def seed(database: Database) -> SeedSummary:
     seed_directory_admin(database, today)
     seed_rtms_sessions(database, today)
     seed_rtms_intake(database, today)
-    return SeedSummary(
-        f"demo data loaded: {len(ORGANISATIONS)} organisations, {len(ACCOUNTS)} users, {PATIENT_COUNT} patients, "
-        f"{assessment_count} assessments, {directory.created} sport-health structures",
-        accounts,
-    )
+    return SeedSummary(_loaded_message(database, directory.created), _accounts(database))
+
+
+def _accounts(database: Database) -> list[tuple[str, str]]:
+    """Every demo account, those the area modules add included, for the command's printout."""
+    with database.read() as session:
+        rows = session.execute(select(AppUser.email, AppUser.role).where(AppUser.email.like("%@demo.parcours.fr"))
+                               .order_by(AppUser.role, AppUser.email)).all()
+    return [(email, role) for email, role in rows]
+
+
+def _loaded_message(database: Database, structures: int) -> str:
+    with database.read() as session:
+        def count(table: type, *conditions: Any) -> int:
+            return session.scalar(select(func.count()).select_from(table).where(*conditions)) or 0
+        return (f"demo data loaded: {count(Organisation)} organisations, {count(AppUser)} users, "
+                f"{count(Patient)} patients, {count(Assessment)} assessments, {count(Course)} rTMS courses, "
+                f"{count(Referral, Referral.workflow == 'rtms_referral')} rTMS referrals, "
+                f"{count(Referral, Referral.workflow == 'sport_referral')} sport referrals, "
+                f"{structures} sport-health structures")

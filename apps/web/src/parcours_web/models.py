@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import parcours_web.auth.tables
+import rtms_pathway.history_tables
 import rtms_pathway.intake_tables
 import rtms_pathway.session_tables
 import rtms_pathway.tables
@@ -14,5 +15,6 @@ from shared_core.db import metadata
 
 __all__ = ["metadata"]
 _TABLE_MODULES = (shared_core.tables, rtms_pathway.tables, rtms_pathway.intake_tables, rtms_pathway.session_tables,
+                  rtms_pathway.history_tables,
                   sport_referral.tables, sport_referral.admin_tables,
                   sport_referral.referral_tables, parcours_web.auth.tables)
