@@ -84,13 +84,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
-    """Seed a throw-away demo database, serve it on a free port, yield the base URL, stop the server."""
+def demo_server() -> Iterator[tuple[str, str]]:
+    """Seed a throw-away demo database, serve it on a free port, yield (base URL, database URL), stop."""
     with tempfile.TemporaryDirectory(prefix="parcours-browser-") as tmp:
         root = Path(tmp)
+        database_url = f"sqlite:///{(root / 'parcours.db').as_posix()}"
         env = {
             **os.environ,
-            "PARCOURS_DATABASE_URL": f"sqlite:///{(root / 'parcours.db').as_posix()}",
+            "PARCOURS_DATABASE_URL": database_url,
             "PARCOURS_VAR_DIR": str(root / "var"),
             "PARCOURS_SECRET_KEY": secrets.token_urlsafe(48),
             "PARCOURS_COOKIE_SECURE": "false",
@@ -114,9 +115,20 @@ def base_url() -> Iterator[str]:
                         raise RuntimeError(f"the server did not become healthy on {url} "
                                            f"(exit code {process.poll()}):\n{log_path.read_text(errors='replace')}")
                     time.sleep(0.2)
-                yield url
+                yield url, database_url
             finally:
                 _stop(process)
+
+
+@pytest.fixture(scope="session")
+def base_url(demo_server: tuple[str, str]) -> str:
+    return demo_server[0]
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(demo_server: tuple[str, str]) -> str:
+    """The served demo database, for tests that look up identifiers to open (read it, never write)."""
+    return demo_server[1]
 
 
 @pytest.fixture(scope="session")

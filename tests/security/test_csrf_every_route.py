@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from crawl import Endpoint, endpoints
 from litestar import Litestar
 from litestar.testing import TestClient
+from route_index import Endpoint, endpoints
 from sqlalchemy import func, select, text
 
 from shared_core.db import Database
@@ -38,6 +38,8 @@ SAMPLE_VALUES = {
     "event_id": "SELECT MIN(id) FROM rtms_adverse_event",
     "kind": "SELECT 'extend'",
     "follow_up_id": "SELECT MIN(id) FROM rtms_follow_up",
+    "trial_id": "SELECT MIN(id) FROM rtms_treatment_trial",
+    "medication_id": "SELECT MIN(id) FROM rtms_medication",
     "prescription_id": "SELECT MIN(id) FROM sport_prescription",
     "referral_id": "SELECT MIN(id) FROM referral",
     "consent_id": "SELECT MIN(id) FROM consent",

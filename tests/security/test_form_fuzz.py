@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable
 
 import pytest
-from crawl import Endpoint, endpoints, paths
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import TestClient
+from route_index import Endpoint, endpoints, paths
 
 from shared_core.db import Database
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from crawl import endpoints, paths
 from litestar import Litestar
 from litestar.testing import TestClient
+from route_index import endpoints, paths
 from sqlalchemy import inspect, select, text, update
 
 from parcours_web.models import metadata
@@ -41,6 +41,8 @@ TEXT_FIELDS: list[tuple[str, str, str | None]] = [
     ("rtms_follow_up", "note", None),
     ("rtms_course_extension", "reason", None),
     ("sport_prescription", "medical_notes", None),
+    ("rtms_treatment_trial", "notes", None),
+    ("rtms_medication", "notes", None),
 ]
 # JSON fields: the marker is added under a key of its own, so the page code still finds what it expects.
 JSON_FIELDS: list[tuple[str, str]] = [

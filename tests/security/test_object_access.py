@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from crawl import endpoints
 from litestar import Litestar
 from litestar.testing import TestClient
+from route_index import endpoints
 from sqlalchemy import text
 
 from shared_core.db import Database
@@ -43,6 +43,8 @@ FOREIGN_OBJECTS: dict[str, dict[tuple[str, ...], str]] = {
                                                  f"{OF_CENTRE_A}",
         ("patient_id", "course_id", "kind"): f"SELECT x.patient_id, x.id, 'extend' FROM rtms_course x {OF_CENTRE_A}",
         ("patient_id", "follow_up_id"): f"SELECT x.patient_id, x.id FROM rtms_follow_up x {OF_CENTRE_A}",
+        ("patient_id", "trial_id"): f"SELECT x.patient_id, x.id FROM rtms_treatment_trial x {OF_CENTRE_A}",
+        ("patient_id", "medication_id"): f"SELECT x.patient_id, x.id FROM rtms_medication x {OF_CENTRE_A}",
         ("prescription_id",): f"SELECT x.id FROM sport_prescription x {OF_CENTRE_A}",
         ("referral_id",): f"SELECT x.id FROM referral x {OF_CENTRE_A}",
         ("referral_id", "consent_id"): "SELECT x.referral_id, x.consent_id FROM sport_referral_detail x "

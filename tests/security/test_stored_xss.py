@@ -12,9 +12,9 @@ import html
 from collections.abc import Callable
 
 import pytest
-from crawl import endpoints, paths
 from litestar import Litestar
 from litestar.testing import TestClient
+from route_index import endpoints, paths
 from sqlalchemy import select, text, update
 
 from parcours_web.models import metadata
@@ -29,6 +29,8 @@ TEXT_FIELDS = [
     ("organisation", "name"), ("practitioner", "family_name"), ("practitioner", "given_name"),
     ("centre_closure", "label"), ("safety_alert", "acknowledgement_note"), ("rtms_triage", "override_reason"),
     ("app_user", "display_name"), ("referral_event", "reason_text"), ("sport_structure", "name"),
+    ("rtms_treatment_trial", "notes"), ("rtms_treatment_trial", "agent"), ("rtms_medication", "notes"),
+    ("rtms_medication", "inn"),
 ]
 # JSON documents whose string values pages display: (table, column, key).
 JSON_FIELDS = [("sport_structure", "data", "name")]

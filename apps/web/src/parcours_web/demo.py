@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from parcours_web.auth.passwords import hash_password
 from parcours_web.auth.tables import AppUser
 from parcours_web.demo_directory import demo_structures
+from parcours_web.demo_rtms_history import seed_rtms_history
 from parcours_web.demo_rtms_intake import seed_rtms_intake
 from parcours_web.demo_rtms_sessions import seed_rtms_sessions
 from parcours_web.demo_sport_directory_admin import seed_directory_admin
@@ -231,6 +232,7 @@ def seed(database: Database) -> SeedSummary:
     seed_directory_admin(database, today)
     seed_rtms_sessions(database, today)
     seed_rtms_intake(database, today)
+    seed_rtms_history(database, today)
     return SeedSummary(_loaded_message(database, directory.created), _accounts(database))
 
 

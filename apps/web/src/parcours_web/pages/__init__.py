@@ -8,6 +8,7 @@ from parcours_web.pages import (
     auth,
     courses,
     directory,
+    history,
     home,
     intake,
     kiosk,
@@ -29,3 +30,4 @@ ROUTES += [*sport_prescribe.ROUTES, *sport_inbox.ROUTES]
 ROUTES += sessions.ROUTES
 ROUTES += [*sport_admin.ROUTES, *structure_profile.ROUTES, *observer.ROUTES, *sport_fhir.ROUTES]
 ROUTES += [*intake.ROUTES, *pathway.ROUTES]
+ROUTES += history.ROUTES

@@ -1,4 +1,7 @@
-"""Routes as the application registers them, for suites that must cover every page without a list to maintain."""
+"""Routes as the application registers them, for suites that must cover every page without a list to maintain.
+
+Shared by the security suites (tests/security) and the accessibility sweep (tests/browser).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ PARAMETER_SOURCES: dict[tuple[str, ...], str] = {
     ("patient_id", "course_id", "event_id"): "SELECT patient_id, course_id, id FROM rtms_adverse_event",
     ("patient_id", "course_id", "kind"): "SELECT patient_id, id, 'skip' FROM rtms_course",
     ("patient_id", "follow_up_id"): "SELECT patient_id, id FROM rtms_follow_up",
+    ("patient_id", "trial_id"): "SELECT patient_id, id FROM rtms_treatment_trial",
+    ("patient_id", "medication_id"): "SELECT patient_id, id FROM rtms_medication",
     ("prescription_id",): "SELECT id FROM sport_prescription",
     ("referral_id",): "SELECT id FROM referral",
     ("referral_id", "consent_id"): "SELECT referral_id, consent_id FROM sport_referral_detail "
