@@ -29,7 +29,7 @@ from shared_core.calendar import WorkingCalendar
 from shared_core.db import Database, metadata
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shared_core.tables import Assessment, AuditEvent, Organisation, Patient
-from shared_core.testing import postgres_url, reset_postgres, truncate_postgres
+from shared_core.testing import fresh_database, prepare_postgres_schema
 
 pytestmark = pytest.mark.db
 assert rtms_pathway.tables and rtms_pathway.session_tables  # the tables are on the metadata
@@ -44,32 +44,19 @@ OTHER = Actor(id="U-OTHER", role="psychiatrist", organisation_id="org-b", addres
 
 @pytest.fixture(scope="module")
 def _postgres_schema() -> str | None:
-    url = postgres_url()
-    if url is None:
-        return None
-    reset_postgres(url)
-    database = Database(url)
-    metadata.create_all(database.engine)
-    database.dispose()
-    return url
+    return prepare_postgres_schema(metadata)
 
 
 @pytest.fixture
 def database(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Database]:
-    if _postgres_schema is not None:
-        truncate_postgres(_postgres_schema, metadata)
-        db = Database(_postgres_schema)
-    else:
-        db = Database(f"sqlite:///{tmp_path / 'test.db'}")
-        metadata.create_all(db.engine)
-    with db.write() as session:
-        session.add(Organisation(id="org-a", kind="centre", name="Centre A"))
-        session.add(Organisation(id="org-b", kind="centre", name="Centre B"))
-        session.flush()
-        session.add(Patient(id="P1", organisation_id="org-a", family_name="Durand", given_names="Anne",
-                            birth_date=dt.date(1970, 1, 1), sex="F", search_key="durand anne", created_by="t"))
-    yield db
-    db.dispose()
+    with fresh_database(tmp_path, _postgres_schema, metadata) as db:
+        with db.write() as session:
+            session.add(Organisation(id="org-a", kind="centre", name="Centre A"))
+            session.add(Organisation(id="org-b", kind="centre", name="Centre B"))
+            session.flush()
+            session.add(Patient(id="P1", organisation_id="org-a", family_name="Durand", given_names="Anne",
+                                birth_date=dt.date(1970, 1, 1), sex="F", search_key="durand anne", created_by="t"))
+        yield db
 
 
 @pytest.fixture

@@ -9,31 +9,18 @@ from shared_core.actors import Actor
 from shared_core.db import Database, metadata
 from shared_core.scales import ScaleCatalogue, load_catalogue
 from shared_core.tables import Organisation
-from shared_core.testing import postgres_url, reset_postgres, truncate_postgres
+from shared_core.testing import fresh_database, prepare_postgres_schema
 
 
 @pytest.fixture(scope="session")
 def _postgres_schema() -> str | None:
-    url = postgres_url()
-    if url is None:
-        return None
-    reset_postgres(url)
-    database = Database(url)
-    metadata.create_all(database.engine)
-    database.dispose()
-    return url
+    return prepare_postgres_schema(metadata)
 
 
 @pytest.fixture
 def database(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Database]:
-    if _postgres_schema is not None:
-        truncate_postgres(_postgres_schema, metadata)
-        db = Database(_postgres_schema)
-    else:
-        db = Database(f"sqlite:///{tmp_path / 'test.db'}")
-        metadata.create_all(db.engine)
-    yield db
-    db.dispose()
+    with fresh_database(tmp_path, _postgres_schema, metadata) as db:
+        yield db
 
 
 @pytest.fixture

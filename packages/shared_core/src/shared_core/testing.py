@@ -10,10 +10,11 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, inspect, text
 
-from shared_core.db import normalise_url
+from shared_core.db import Database, normalise_url
 
 POSTGRES_ENV = "PARCOURS_TEST_POSTGRES_URL"
 
@@ -63,3 +64,32 @@ def throwaway_postgres_database(base_url: str, prefix: str) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
         finally:
             admin.dispose()
+
+
+def prepare_postgres_schema(metadata: MetaData) -> str | None:
+    """PostgreSQL runs: an empty public schema with ``metadata``'s tables, once per test module; None on SQLite."""
+    url = postgres_url()
+    if url is None:
+        return None
+    reset_postgres(url)
+    engine = create_engine(normalise_url(url))
+    try:
+        metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+@contextmanager
+def fresh_database(directory: Path, postgres_schema: str | None, metadata: MetaData) -> Iterator[Database]:
+    """An empty database with ``metadata``'s tables: a new SQLite file, or the PostgreSQL schema truncated."""
+    if postgres_schema is not None:
+        truncate_postgres(postgres_schema, metadata)
+        database = Database(postgres_schema)
+    else:
+        database = Database(f"sqlite:///{directory / 'test.db'}")
+        metadata.create_all(database.engine)
+    try:
+        yield database
+    finally:
+        database.dispose()
