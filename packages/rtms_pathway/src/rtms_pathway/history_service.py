@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal, get_args
 
 import msgspec
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from rtms_pathway.catalogue.loader_clinical import load_clinical_catalogues
 from rtms_pathway.catalogue.loader_staging import load_staging_settings
+from rtms_pathway.form_reader import FormReader
 from rtms_pathway.history_tables import EpisodeRow, MedicationRow, TreatmentTrialRow
 from rtms_pathway.model.medication import (
     ActionDefinition,
@@ -164,83 +165,6 @@ class TrialCheck(msgspec.Struct, frozen=True):
 # --- form reading ------------------------------------------------------------------------------------
 
 
-class _Reader:
-    """Reads a form mapping, collecting one FieldError per bad field."""
-
-    def __init__(self, raw: Mapping[str, str | None]) -> None:
-        self.raw = raw
-        self.errors: list[FieldError] = []
-
-    def text(self, name: str, *, required: bool = False, max_length: int = 120) -> str | None:
-        value = (self.raw.get(name) or "").strip()
-        if not value:
-            if required:
-                self.errors.append(FieldError(name, "This field is required."))
-            return None
-        if len(value) > max_length:
-            self.errors.append(FieldError(name, "This answer is too long."))
-            return None
-        return value
-
-    def choice(self, name: str, allowed: tuple[str, ...], *, required: bool = False,
-               default: str | None = None) -> str | None:
-        value = self.text(name, required=required and default is None)
-        if value is None:
-            return default
-        if value not in allowed:
-            self.errors.append(FieldError(name, "Choose one of the proposed values."))
-            return default
-        return value
-
-    def decimal(self, name: str, *, low: Decimal, high: Decimal, low_inclusive: bool = True) -> Decimal | None:
-        value = self.text(name, max_length=20)
-        if value is None:
-            return None
-        try:
-            number = Decimal(value.replace(",", "."))
-        except InvalidOperation:
-            self.errors.append(FieldError(name, "Enter a number."))
-            return None
-        if not number.is_finite():
-            self.errors.append(FieldError(name, "Enter a number."))
-            return None
-        too_low = number < low if low_inclusive else number <= low
-        if too_low or number > high:
-            self.errors.append(FieldError(name, "This number is outside the allowed range."))
-            return None
-        return number
-
-    def integer(self, name: str, *, low: int, high: int) -> int | None:
-        value = self.text(name, max_length=20)
-        if value is None:
-            return None
-        if not value.isdigit():
-            self.errors.append(FieldError(name, "Enter a whole number."))
-            return None
-        number = int(value)
-        if number < low or number > high:
-            self.errors.append(FieldError(name, "This number is outside the allowed range."))
-            return None
-        return number
-
-    def date(self, name: str, *, required: bool = False) -> dt.date | None:
-        value = self.text(name, required=required, max_length=20)
-        if value is None:
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            self.errors.append(FieldError(name, "Enter a valid date."))
-            return None
-
-    def flag(self, name: str) -> bool:
-        return (self.raw.get(name) or "") in ("on", "true", "1", "yes")
-
-    def tristate(self, name: str) -> bool | None:
-        value = self.raw.get(name)
-        return True if value == "yes" else False if value == "no" else None
-
-
 def _decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
@@ -257,7 +181,7 @@ def _weeks_between(start: dt.date | None, end: dt.date | None) -> Decimal | None
 
 def parse_trial(raw: Mapping[str, str | None], settings: StagingSettings, episode_id: str) -> TreatmentTrial:
     """The trial of a form, or ValidationFailed naming every bad field."""
-    form = _Reader(raw)
+    form = FormReader(raw, text_max_length=120)
     modality = form.choice("modality", MODALITIES, required=True)
     agent = form.text("agent", required=True)
     atc = form.text("atc", max_length=10)
@@ -578,7 +502,7 @@ def delete_trial(database: Database, actor: Actor, patient_id: str, trial_id: st
 
 
 def _parse_medication(raw: Mapping[str, str | None]) -> dict[str, Any]:
-    form = _Reader(raw)
+    form = FormReader(raw, text_max_length=120)
     values: dict[str, Any] = {
         "inn": form.text("inn", required=True),
         "dose": _decimal_text(form.decimal("dose", low=Decimal(0), high=Decimal(100_000), low_inclusive=False)),
@@ -650,7 +574,7 @@ def save_episode(database: Database, actor: Actor, patient_id: str, raw: Mapping
     earlier episode that no longer count for the TRD definitions) and a new one starts.
     """
     _check_role(actor, EDIT_ROLES)
-    form = _Reader(raw)
+    form = FormReader(raw, text_max_length=120)
     diagnosis = form.choice("diagnosis", DIAGNOSES, required=True)
     severity = form.choice("severity", SEVERITIES, required=True)
     started = form.date("started_on")

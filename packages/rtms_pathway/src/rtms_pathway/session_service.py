@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from rtms_pathway.course_edits import (
     load_course,
     load_plan,
 )
+from rtms_pathway.form_reader import FormReader
 from rtms_pathway.model.mbc import Assessment as MbcAssessment
 from rtms_pathway.model.planning import CheckinFlags, MotorThresholdMeasurement, MtMethod, MtTrigger
 from rtms_pathway.model.protocols import ProtocolDefinition, TargetingMethod
@@ -400,86 +401,6 @@ def _device_check(mt_value: int | None, prescription: SessionPrescription) -> De
 # --- form parsing -------------------------------------------------------------------------------------
 
 
-class _Reader:
-    """Reads a form mapping, collecting one FieldError per bad field."""
-
-    def __init__(self, raw: Mapping[str, str | None]) -> None:
-        self.raw = raw
-        self.errors: list[FieldError] = []
-
-    def text(self, name: str, *, required: bool = False, max_length: int = 2000) -> str | None:
-        value = (self.raw.get(name) or "").strip()
-        if not value:
-            if required:
-                self.errors.append(FieldError(name, "This field is required."))
-            return None
-        if len(value) > max_length:
-            self.errors.append(FieldError(name, "This answer is too long."))
-        return value
-
-    def integer(self, name: str, *, required: bool = False, low: int | None = None,
-                high: int | None = None) -> int | None:
-        value = self.text(name, required=required)
-        if value is None:
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            self.errors.append(FieldError(name, "Enter a whole number."))
-            return None
-        if (low is not None and number < low) or (high is not None and number > high):
-            self.errors.append(FieldError(name, "This number is outside the allowed range."))
-        return number
-
-    def decimal(self, name: str) -> Decimal | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            number = Decimal(value.replace(",", "."))
-        except InvalidOperation:
-            self.errors.append(FieldError(name, "Enter a number."))
-            return None
-        if not number.is_finite() or number <= 0:
-            self.errors.append(FieldError(name, "Enter a number."))
-            return None
-        return number
-
-    def date(self, name: str, *, required: bool = False) -> dt.date | None:
-        value = self.text(name, required=required)
-        if value is None:
-            return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            self.errors.append(FieldError(name, "Enter a valid date."))
-            return None
-
-    def time(self, name: str, *, required: bool = False) -> dt.time | None:
-        value = self.text(name, required=required)
-        if value is None:
-            return None
-        try:
-            return dt.time.fromisoformat(value)
-        except ValueError:
-            self.errors.append(FieldError(name, "Enter a valid time."))
-            return None
-
-    def choice(self, name: str, allowed: tuple[str, ...], *, required: bool = True) -> str | None:
-        value = self.text(name, required=required)
-        if value is not None and value not in allowed:
-            self.errors.append(FieldError(name, "Choose one of the proposed values."))
-            return None
-        return value
-
-    def flag(self, name: str) -> bool:
-        return (self.raw.get(name) or "") in ("on", "true", "1", "yes")
-
-    def tristate(self, name: str) -> bool | None:
-        value = self.raw.get(name)
-        return True if value == "yes" else False if value == "no" else None
-
-
 def _local(day: dt.date, at: dt.time) -> dt.datetime:
     return dt.datetime.combine(day, at, PARIS).astimezone(dt.UTC)
 
@@ -656,7 +577,7 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
     """
     if actor.role not in RECORDING_ROLES:
         raise PermissionDenied("Only the centre's clinical team records sessions.")
-    form = _Reader(raw)
+    form = FormReader(raw)
     performed_on = form.date("performed_on", required=True)
     start_time = form.time("start_time", required=True)
     end_time = form.time("end_time")
@@ -664,17 +585,17 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
     intensity_mso = form.integer("intensity_pct_mso", required=True, low=1, high=100)
     pulses = form.integer("pulses_delivered", required=True, low=0, high=100_000)
     trains = form.integer("trains_delivered", required=True, low=0, high=10_000)
-    frequency = form.decimal("frequency_hz")
+    frequency = form.decimal("frequency_hz", low=Decimal(0), low_inclusive=False)
     duration = form.integer("duration_s", low=1, high=36_000)
     device_id = form.text("device_id", required=True, max_length=80)
     coil_id = form.text("coil_id", required=True, max_length=80)
-    targeting = form.choice("targeting_method", TARGETING_METHODS)
+    targeting = form.choice("targeting_method", TARGETING_METHODS, required=True)
     pain = form.integer("pain_vas", low=0, high=10)
     flags = {name: form.flag(name) for name in CHECKIN_FLAGS}
     released_by = form.text("released_by", max_length=120)
     interruption: Interruption | None = None
     if form.flag("interrupted"):
-        reason = form.choice("interruption_reason", INTERRUPTION_REASONS)
+        reason = form.choice("interruption_reason", INTERRUPTION_REASONS, required=True)
         so_far = form.integer("interruption_pulses", required=True, low=0, high=100_000)
         if reason is not None and so_far is not None:
             interruption = Interruption(pulses_so_far=so_far, reason=cast(InterruptionReason, reason),
@@ -796,14 +717,14 @@ def record_motor_threshold(database: Database, actor: Actor, patient_id: str, co
     twitch advice, R-MT-05 device maximum for the course's prescription. Alerts inform; none blocks."""
     if actor.role not in RECORDING_ROLES:
         raise PermissionDenied("Only the centre's clinical team records motor thresholds.")
-    form = _Reader(raw)
+    form = FormReader(raw)
     day = form.date("measured_on", required=True)
     at = form.time("measured_time", required=True)
     value = form.integer("value_pct_mso", required=True, low=1, high=100)
-    method = form.choice("method", MT_METHODS)
-    muscle = form.choice("muscle", ("APB", "FDI", "other"))
-    hemisphere = form.choice("hemisphere", ("left", "right"))
-    trigger = form.choice("trigger", MT_TRIGGERS)
+    method = form.choice("method", MT_METHODS, required=True)
+    muscle = form.choice("muscle", ("APB", "FDI", "other"), required=True)
+    hemisphere = form.choice("hemisphere", ("left", "right"), required=True)
+    trigger = form.choice("trigger", MT_TRIGGERS, required=True)
     device_id = form.text("device_id", required=True, max_length=80)
     coil_id = form.text("coil_id", required=True, max_length=80)
     criterion = form.text("mep_criterion", max_length=120) or ""
@@ -872,7 +793,7 @@ _BOOL_FORM_FIELDS = ("loss_of_consciousness", "incontinence", "tongue_bite", "pa
 FORM_FIELDS: tuple[tuple[str, str], ...] = (*FORM_INITIAL_FIELDS, *FORM_CLOSURE_FIELDS)
 
 
-def _seizure_form(form: _Reader) -> SeizureSyncopeForm:
+def _seizure_form(form: FormReader) -> SeizureSyncopeForm:
     """The §8.3 form fields (prefixed ``form_``); every field may still be empty."""
     values: dict[str, Any] = {}
     for name in _BOOL_FORM_FIELDS:
@@ -986,12 +907,12 @@ def save_adverse_event(database: Database, actor: Actor, patient_id: str, course
     the event and its missing fields are listed (initial report, then closure), never silently dropped."""
     if actor.role not in RECORDING_ROLES:
         raise PermissionDenied("Only the centre's clinical team reports adverse events.")
-    form = _Reader(raw)
-    kind = form.choice("type", AE_TYPES)
-    onset = form.choice("onset", AE_ONSETS)
-    severity = form.choice("severity", AE_SEVERITIES)
-    action = form.choice("action", AE_ACTIONS)
-    relatedness = form.choice("relatedness", RELATEDNESS)
+    form = FormReader(raw)
+    kind = form.choice("type", AE_TYPES, required=True)
+    onset = form.choice("onset", AE_ONSETS, required=True)
+    severity = form.choice("severity", AE_SEVERITIES, required=True)
+    action = form.choice("action", AE_ACTIONS, required=True)
+    relatedness = form.choice("relatedness", RELATEDNESS, required=True)
     serious = form.flag("serious")
     criteria = form.text("serious_criteria", max_length=2000)
     duration = form.integer("duration_minutes", low=0, high=100_000)
