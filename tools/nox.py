@@ -8,10 +8,12 @@ the given arguments. Usage: ``python3 tools/nox.py [nox arguments]``.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
 import platform
+import re
 import shutil
 import stat
 import subprocess
@@ -31,16 +33,21 @@ def _wheel_url() -> str:
     arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(machine)
     if arch is None or sys.platform != "linux":
         raise SystemExit(f"no uv wheel known for {sys.platform}/{machine}: install uv yourself (pip install uv)")
-    # The PEP 691 JSON simple index: the one PyPI interface every mirror serves.
+    # The simple index: some mirrors ignore the PEP 691 Accept header and answer PEP 503 HTML,
+    # so read the file links out of whichever of the two comes back.
     request = urllib.request.Request("https://pypi.org/simple/uv/",
-                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        index = json.load(response)
-    for file in index["files"]:
-        name = file["filename"]
+                                     headers={"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = response.read().decode("utf-8")
+    if body.lstrip().startswith("{"):
+        urls = [str(file["url"]) for file in json.loads(body)["files"]]
+    else:
+        urls = [html.unescape(link) for link in re.findall(r'href="([^"]+)"', body)]
+    for url in urls:
+        name = url.rsplit("/", 1)[-1].split("#", 1)[0]
         if (name.startswith(f"uv-{UV_VERSION}-") and name.endswith(".whl") and "manylinux" in name
                 and arch in name and "musl" not in name):
-            return str(file["url"])
+            return url
     raise SystemExit("no matching uv wheel found on PyPI")
 
 
