@@ -14,7 +14,7 @@ import nox
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typecheck", "tests", "faults", "security", "bench-smoke"]
+nox.options.sessions = ["lint", "typecheck", "tests", "reliability", "security", "bench-smoke"]
 
 ROOT = Path(__file__).parent
 MEMBERS = {
@@ -46,10 +46,10 @@ def tests(session: nox.Session, member: str) -> None:
 
 
 @nox.session
-def faults(session: nox.Session) -> None:
+def reliability(session: nox.Session) -> None:
     """Reliability: kill -9 during writes, concurrent writers and edits, kill during migration (SQLite)."""
     _sync(session)
-    session.run("pytest", "tests/faults", "-q", *session.posargs, env={"PARCOURS_TEST_POSTGRES_URL": ""})
+    session.run("pytest", "tests/reliability", "-q", *session.posargs, env={"PARCOURS_TEST_POSTGRES_URL": ""})
 
 
 @nox.session
@@ -80,7 +80,7 @@ def postgres(session: nox.Session) -> None:
     url = os.environ.get("PARCOURS_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
     _sync(session)
     session.run("python", "-c", _PROBE, url, env={"CI": os.environ.get("CI", "")})
-    session.run("pytest", "-m", "db", "-q", *[f"{path}/tests" for path in MEMBERS.values()], "tests/faults",
+    session.run("pytest", "-m", "db", "-q", *[f"{path}/tests" for path in MEMBERS.values()], "tests/reliability",
                 "tests/security",
                 *session.posargs, env={"PARCOURS_TEST_POSTGRES_URL": url})
 

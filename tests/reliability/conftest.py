@@ -3,7 +3,7 @@
 Backends: a fresh SQLite file under ``tmp_path`` by default; the PostgreSQL database named by
 PARCOURS_TEST_POSTGRES_URL (reset with ``reset_postgres`` first) when that variable is set. Tests that
 need to make a database disappear, or to own a database outright, get a dedicated throw-away
-database ``parcours_faults_<random>`` on the same PostgreSQL server, dropped at the end.
+database ``parcours_reliability_<random>`` on the same PostgreSQL server, dropped at the end.
 
 Every server process is started in its own session and killed (SIGKILL to its process group) at
 teardown, whatever the outcome of the test.
@@ -36,8 +36,8 @@ from shared_core.db import Database, normalise_url
 from shared_core.tables import Organisation
 from shared_core.testing import postgres_url, reset_postgres
 
-ORGANISATION_ID = "org-faults"
-EMAIL = "psychiatre@faults.parcours.fr"
+ORGANISATION_ID = "org-reliability"
+EMAIL = "psychiatre@reliability.parcours.fr"
 PASSWORD = "une phrase de passe pour les pannes"
 STARTUP_TIMEOUT_SECONDS = 60.0
 HTTP_TIMEOUT_SECONDS = 30.0
@@ -104,7 +104,7 @@ def pg_database_factory() -> Iterator[Callable[[], tuple[str, str]]]:
 
     def _create() -> tuple[str, str]:
         assert base is not None, "only for PostgreSQL runs"
-        name = f"parcours_faults_{secrets.token_hex(6)}"
+        name = f"parcours_reliability_{secrets.token_hex(6)}"
         pg_admin_execute(base, f'CREATE DATABASE "{name}"')
         created.append(name)
         return name, dedicated_pg_url(base, name)

@@ -3,7 +3,7 @@
 quality.md, Reliability: "Crash: kill -9 of the server during concurrent writes, 25 rounds — every
 acknowledged write present after restart; integrity check clean". The bar asks 25 rounds; the suite
 runs CRASH_ROUNDS (5 by default, the CI drill of the reliability issue); set
-PARCOURS_FAULTS_CRASH_ROUNDS=25 for the full bar.
+PARCOURS_RELIABILITY_CRASH_ROUNDS=25 for the full bar.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 if TYPE_CHECKING:  # conftest belongs to pytest: never imported at run time
     from conftest import Backend, Deployment, Kit, ServerPool
 
-CRASH_ROUNDS = int(os.environ.get("PARCOURS_FAULTS_CRASH_ROUNDS", "5"))
+CRASH_ROUNDS = int(os.environ.get("PARCOURS_RELIABILITY_CRASH_ROUNDS", "5"))
 WRITERS = 6
 ACKNOWLEDGED_BEFORE_KILL = 20  # writes under way for real before the kill
 KILL_DELAY_SECONDS = (0.3, 1.5)  # then a random extra moment, so the kill lands anywhere in a request

@@ -94,7 +94,7 @@ def test_a_killed_upgrade_can_be_run_again_and_the_app_starts(
             start = f"at {base}"
         if kind == "sqlite":
             assert not wal.exists(), "the WAL file must appear only when the killed upgrade opens the database"
-        env = kit.base_env(url, workdir / "var", "faults-migration-secret-key-0123456789")
+        env = kit.base_env(url, workdir / "var", "reliability-migration-secret-key-0123456789")
 
         process = subprocess.Popen(kit.cli_command("db", "upgrade"), env=env, cwd=workdir,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

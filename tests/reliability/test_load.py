@@ -2,7 +2,7 @@
 
 quality.md, Reliability: "50 concurrent clients, mixed reads and writes, 60 s, SQLite and
 PostgreSQL: 0 errors; every acknowledged write counted back". The suite runs LOAD_SECONDS (10 s by
-default, ``PARCOURS_FAULTS_LOAD_SECONDS=60`` for the full drill). A fifth of the clients create
+default, ``PARCOURS_RELIABILITY_LOAD_SECONDS=60`` for the full drill). A fifth of the clients create
 patients; the others search the list, open patient records and the home page, as a clinic does.
 """
 
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.db, pytest.mark.timeout(900)]  # timeout: a safety net
 
 CLIENTS = 50
 WRITERS = 10
-LOAD_SECONDS = float(os.environ.get("PARCOURS_FAULTS_LOAD_SECONDS", "10"))
+LOAD_SECONDS = float(os.environ.get("PARCOURS_RELIABILITY_LOAD_SECONDS", "10"))
 MAX_REQUESTS_PER_CLIENT = 100_000  # bound on the loops; the clock stops clients long before
 PREFIX = "Charge"
 
