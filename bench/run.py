@@ -266,7 +266,7 @@ def targets(database: Database) -> list[Target]:
         commune = session.execute(text("SELECT commune_insee FROM sport_structure LIMIT 1")).scalar_one()
     items = {f"item_{index}": "1" for index in range(1, 10)}
     return [
-        Target("patient_list", "psychiatrist", "GET", "/patients?q=martin&page=2"),
+        Target("patient_list", "psychiatrist", "GET", "/patients?q=mor&page=2"),
         Target("patient_timeline", "psychiatrist", "GET", f"/patients/{patient}"),
         Target("structure_search_30km", "psychiatrist", "GET",
                f"/api/v1/sport/structures?{urlencode({'commune': commune, 'radius_km': 30, 'family': 'moteur'})}"),

@@ -12,7 +12,7 @@ from shared_core.db import Database
 from shared_core.errors import Conflict, NotFound, ValidationFailed
 from shared_core.rules.workflow import SPORT_REFERRAL_WORKFLOW, TransitionRefused
 from shared_core.scales import ScaleCatalogue
-from shared_core.services import assessments, consents, patients, referrals
+from shared_core.services import assessments, audit, consents, patients, referrals
 from shared_core.services.audit import AuditFilter, search_audit
 from shared_core.tables import Assessment, AuditEvent, SafetyAlert
 
@@ -191,3 +191,16 @@ def test_audit_search_filters(database: Database, clinician: Actor) -> None:
     assert page.total == 1 and page.rows[0].patient_id == first.id
     tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     assert search_audit(database, Actor(id="U-ADMIN", role="admin"), AuditFilter(date_from=tomorrow), 1).total == 0
+
+
+def test_an_audited_read_commits_its_rows_and_refuses_other_writes(database: Database, clinician: Actor) -> None:
+    created = patients.create_patient(database, clinician, _input())
+    with audit.audited_read(database) as session:
+        audit.record(session, clinician, "read", "patient", created.id, patient_id=created.id)
+        # Inside the read the row is not written yet; the caller gets its result only after the commit.
+        assert _audit_actions(database, created.id) == ["create"]
+    assert _audit_actions(database, created.id) == ["create", "read"]
+    with pytest.raises(RuntimeError, match="must not write"), audit.audited_read(database) as session:
+        session.add(AuditEvent(actor_id="U", actor_role="x", action="forged", object_type="patient"))
+        session.flush()
+    assert _audit_actions(database, created.id) == ["create", "read"]

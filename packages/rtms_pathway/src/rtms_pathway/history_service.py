@@ -308,7 +308,7 @@ def history(database: Database, actor: Actor, patient_id: str, today: dt.date) -
     _check_role(actor, READ_ROLES)
     settings = load_staging_settings()
     clinical = load_clinical_catalogues()
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         episode = _current_episode(session, patient.id)
         trial_rows = _trials(session, patient.id)
@@ -390,7 +390,7 @@ def trial_defaults(database: Database, actor: Actor, patient_id: str,
                    trial_id: str | None) -> tuple[str, dict[str, str]]:
     """Patient name and the form values of a trial (empty for a new one); an audited read."""
     _check_role(actor, EDIT_ROLES)
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         values: dict[str, str] = {"adherence": "unknown", "outcome": "unknown"}
         if trial_id is not None:
@@ -404,7 +404,7 @@ def trial_defaults(database: Database, actor: Actor, patient_id: str,
 def medication_defaults(database: Database, actor: Actor, patient_id: str,
                         medication_id: str | None) -> tuple[str, dict[str, str]]:
     _check_role(actor, EDIT_ROLES)
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         values: dict[str, str] = {}
         if medication_id is not None:

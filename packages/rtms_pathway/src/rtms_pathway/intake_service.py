@@ -428,7 +428,7 @@ def intake_queue(database: Database, actor: Actor, status: str, query: str, page
     urgency_rank = case({"urgent": 0, "soon": 1}, value=ReferralDetail.urgency, else_=2)
     base = (select(Referral, ReferralDetail, Patient).join(ReferralDetail, ReferralDetail.referral_id == Referral.id)
             .join(Patient, Patient.id == Referral.patient_id).where(*conditions))
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
         found = session.execute(base.order_by(urgency_rank, Referral.created_at, Referral.id)
                                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
@@ -440,7 +440,7 @@ def intake_queue(database: Database, actor: Actor, status: str, query: str, page
 
 
 def centre_referral(database: Database, actor: Actor, referral_id: str) -> CentreReferralView:
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         referral, detail = _centre_referral(session, actor, referral_id)
         letter = _letter_issued(session, referral.id)
         outcome = letter or session.scalars(select(CourseOutcome).where(CourseOutcome.referral_id == referral.id)
@@ -534,7 +534,7 @@ def _own_referral(session: Session, actor: Actor, referral_id: str) -> tuple[Ref
 
 def referrer_referrals(database: Database, actor: Actor) -> list[ReferrerRow]:
     """The referrals this referrer sent, newest first (audited)."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         found = session.execute(
             select(Referral, ReferralDetail, Organisation)
             .join(ReferralDetail, ReferralDetail.referral_id == Referral.id)
@@ -552,7 +552,7 @@ def referrer_referrals(database: Database, actor: Actor) -> list[ReferrerRow]:
 
 
 def referrer_referral(database: Database, actor: Actor, referral_id: str) -> ReferrerReferralView:
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         referral, detail = _own_referral(session, actor, referral_id)
         centre = session.get(Organisation, referral.recipient_organisation_id)
         audit.record(session, actor, "read", "referral", referral.id, patient_id=referral.patient_id)

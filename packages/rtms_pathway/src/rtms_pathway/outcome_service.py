@@ -242,7 +242,7 @@ def _course_timeline(session: Session, course: Course, assessments: list[MbcAsse
 
 def pathway_overview(database: Database, actor: Actor, catalogue: ScaleLookup, patient_id: str) -> PathwayView:
     """Everything the pathway page shows, read and audited in one transaction."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         rows = _patient_assessments(session, patient.id)
         assessments = _mbc_assessments(rows)
@@ -393,7 +393,7 @@ def _letter(session: Session, patient: Patient, course: Course) -> LetterView:
 
 def course_letter(database: Database, actor: Actor, patient_id: str, course_id: str) -> LetterView:
     """The letter to the referrer, for the centre (audited)."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         course = session.get(Course, course_id)
         if course is None or course.patient_id != patient.id:
@@ -405,7 +405,7 @@ def course_letter(database: Database, actor: Actor, patient_id: str, course_id: 
 
 def referrer_letter(database: Database, actor: Actor, referral_id: str) -> LetterView:
     """The letter answering one of the referrer's own referrals (audited); NotFound otherwise."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         referral, _detail = _own_referral(session, actor, referral_id)
         outcome = session.scalars(select(CourseOutcome).where(CourseOutcome.referral_id == referral.id,
                                                               CourseOutcome.letter_issued_at.is_not(None))
@@ -470,7 +470,7 @@ def course_fhir_bundle(database: Database, actor: Actor, catalogue: ScaleLookup,
     """The course as a FHIR R4 Bundle (audited export): delivered sessions from the session records
     (planned rows marked delivered otherwise), scales from the baseline window to the end window."""
     settings = load_mbc_settings()
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         course = session.get(Course, course_id)
         if course is None or course.patient_id != patient.id:

@@ -105,7 +105,7 @@ def record_triage(database: Database, actor: Actor, patient_id: str, raw: dict[s
 
 
 def triage_history(database: Database, actor: Actor, patient_id: str) -> list[TriageView]:
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         rows = session.scalars(select(TriageRecord).where(TriageRecord.patient_id == patient.id)
                                .order_by(TriageRecord.decided_at.desc())).all()
@@ -207,7 +207,7 @@ def _sessions_by_course(session: Any, course_ids: list[str]) -> dict[str, list[P
 
 def patient_courses(database: Database, actor: Actor, patient_id: str) -> list[CourseView]:
     """The patient's courses, newest first, each with its planned sessions (audited read)."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         rows = session.scalars(select(Course).where(Course.patient_id == patient.id)
                                .order_by(Course.course_number.desc())).all()
@@ -234,7 +234,7 @@ def _plan_for_export(row: Course, sessions: list[PlannedSessionRow]) -> CoursePl
 
 def course_icalendar(database: Database, actor: Actor, patient_id: str, course_id: str, now: dt.datetime) -> str:
     """The course's sessions as RFC 5545 text for the patient's calendar (audited export)."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         row = session.get(Course, course_id)
         if row is None or row.patient_id != patient.id:

@@ -492,7 +492,7 @@ def sessions_of_day(database: Database, actor: Actor, day: dt.date) -> TodayView
     """The centre's planned sessions of ``day`` across its patients, in slot order (audited per patient)."""
     if actor.role not in RECORDING_ROLES:
         raise PermissionDenied("Only the centre's clinical team sees the day's sessions.")
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         rows = session.execute(
             select(PlannedSessionRow, Course, Patient)
             .join(Course, Course.id == PlannedSessionRow.course_id)
@@ -536,7 +536,7 @@ def session_form(database: Database, actor: Actor, patient_id: str, course_id: s
     due, the device-maximum check (R-MT-05), the record if already delivered (audited read)."""
     if actor.role not in RECORDING_ROLES:
         raise PermissionDenied("Only the centre's clinical team records sessions.")
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         course = load_course(session, actor, patient_id, course_id)
         patient = load_patient(session, actor, patient_id)
         planned = _planned(session, course, planned_session_id)
@@ -625,8 +625,9 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
         if course.status not in ("planned", "active"):
             raise Conflict(f"The course is {course.status}: no session can be recorded until a physician "
                            "decides (R-SES-04).")
-        if planned.status != "planned":
-            raise Conflict(f"Session {planned.number} is already {planned.status}.")
+        if planned.status != "planned":  # a form opened before someone else recorded, skipped or moved it
+            raise Conflict("This session was recorded or changed by someone else since you opened it: reload "
+                           "the page to see it.")
         prescription, view = prescription_of(_definition(course))
         mt_row = _last_mt(session, course.id, performed_on) if performed_on else None
         mt = (MtReference(value_pct_mso=mt_row.value_pct_mso, measured_on=mt_row.measured_at.astimezone(PARIS).date(),
@@ -697,7 +698,7 @@ class MtForm(msgspec.Struct, frozen=True):
 def mt_form(database: Database, actor: Actor, patient_id: str, course_id: str, today: dt.date) -> MtForm:
     if actor.role not in RECORDING_ROLES:
         raise PermissionDenied("Only the centre's clinical team records motor thresholds.")
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         course = load_course(session, actor, patient_id, course_id)
         patient = load_patient(session, actor, patient_id)
         _, view = prescription_of(_definition(course))
@@ -773,7 +774,7 @@ def record_motor_threshold(database: Database, actor: Actor, patient_id: str, co
 
 def get_motor_threshold(database: Database, actor: Actor, patient_id: str, course_id: str,
                         mt_id: str) -> tuple[CourseSummary, str, MtView]:
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         course = load_course(session, actor, patient_id, course_id)
         patient = load_patient(session, actor, patient_id)
         row = session.get(MotorThresholdRow, mt_id)
@@ -850,7 +851,7 @@ def adverse_event_form(database: Database, actor: Actor, patient_id: str, course
                        event_id: str | None = None) -> AdverseEventForm:
     if actor.role not in RECORDING_ROLES:
         raise PermissionDenied("Only the centre's clinical team reports adverse events.")
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         course = load_course(session, actor, patient_id, course_id)
         patient = load_patient(session, actor, patient_id)
         records = _records(session, course.id)
@@ -998,7 +999,7 @@ def _board(session: Session, course: Course, loaded: LoadedPlan) -> CourseBoard:
 def course_boards(database: Database, actor: Actor, patient_id: str, calendar: WorkingCalendar) -> list[CourseBoard]:
     """Every course of the patient, newest first, with planned vs performed sessions, skips and their
     replacements, MTs, adverse events and the checkpoint prompt (audited read)."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         courses = session.scalars(select(Course).where(Course.patient_id == patient.id)
                                   .order_by(Course.course_number.desc())).all()

@@ -84,7 +84,7 @@ def referral_bundle(database: Database, actor: Actor, referral_id: str, *, base_
                     now: dt.datetime | None = None) -> dict[str, Any]:
     """The FHIR R4 Bundle of one referral, for its prescriber's organisation only (audited)."""
     now = now or utcnow()
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         detail = session.get(SportReferralDetail, referral_id)
         referral = session.get(Referral, referral_id)
         if detail is None or referral is None or referral.workflow != WORKFLOW:

@@ -320,7 +320,7 @@ def observer_indicators(database: Database, actor: Actor, query: IndicatorQuery,
         _keep_register(database, register_key, table.register)
         if _register_version(database, register_key) == cache_key[4]:
             _CACHE.put(cache_key, table)
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         audit.record(session, actor, "read", "sport_indicators", None,
                      detail=f"{query.scope_level}:{query.scope_code} {query.period_label} {query.geo_basis}")
     return ObserverIndicators(query=query, table=_scoped(table, query), generated_at=now)

@@ -517,7 +517,7 @@ def _summaries(session: Session, where: object) -> list[ReferralSummary]:
 
 
 def patient_sport_overview(database: Database, actor: Actor, patient_id: str) -> SportOverview:
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         prescriptions = session.scalars(select(SportPrescription).where(SportPrescription.patient_id == patient.id)
                                         .order_by(SportPrescription.signed_at.desc())).all()
@@ -584,7 +584,7 @@ def _search(session: Session, row: SportPrescription, patient: Patient, today: d
 def prescription_page(database: Database, actor: Actor, prescription_id: str, *, today: dt.date,
                       radius_km: float | None = None, with_search: bool = True) -> PrescriptionPage:
     """The signed prescription, its referrals and the structures that fit it (§7, M-10 reasons)."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         row, patient = _load_prescription(session, actor, prescription_id)
         search, search_rows, search_error = (_search(session, row, patient, today, radius_km) if with_search
                                              else (None, [], []))
@@ -687,7 +687,7 @@ def _consent_rows(events: Sequence[ConsentEvent], structure_id: str, now: dt.dat
 def prescriber_referral(database: Database, actor: Actor, referral_id: str) -> PrescriberReferralPage:
     """The prescriber's view: status and events (R-9); reports only under C-2."""
     now = utcnow()
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         referral, detail, patient = _prescriber_referral(session, actor, referral_id)
         structure_row = session.get(SportStructure, detail.structure_id)
         assert structure_row is not None
@@ -887,7 +887,7 @@ def coordinator_referral(database: Database, actor: Actor, referral_id: str) -> 
 
 def coordinator_report(database: Database, actor: Actor, referral_id: str, report_id: str) -> tuple[str, ReportRow]:
     """One D.1172-5 document, printable (structure side)."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         referral, detail, structure = _coordinator_referral(session, actor, referral_id)
         if active_consent(_events_of(session, detail.patient_id), "share_referral", detail.structure_id,
                           utcnow()) is None:
@@ -1083,7 +1083,7 @@ def inbox(database: Database, actor: Actor, *, status: str = "open", query: str 
     now = utcnow()
     statuses = OPEN_STATUSES if status == "open" else tuple(
         s.code for s in WORKFLOW.states if s.code != "draft") if status == "all" else (status,)
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         rows = session.execute(
             select(Referral, SportReferralDetail, SportStructure.name, Patient)
             .join(SportReferralDetail, SportReferralDetail.referral_id == Referral.id)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
-from shared_core.errors import FieldError, NotFound, ValidationFailed
+from shared_core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared_core.ids import new_id
 from shared_core.scales import Progress, ScaleCatalogue, ScaleDefinition, classify_progress, score
 from shared_core.services import audit
@@ -20,6 +21,8 @@ from shared_core.tables import Assessment, Patient, SafetyAlert
 SOURCES = ("clinician", "kiosk")
 # An administration may be back-dated (paper form typed in later) but never more than this.
 MAX_BACKDATING = dt.timedelta(days=366)
+ALERT_ALREADY_ACKNOWLEDGED = ("This alert was already acknowledged by someone else since you opened the page: "
+                              "reload it to see their note.")
 
 
 class AssessmentView(msgspec.Struct, frozen=True):
@@ -168,7 +171,7 @@ def record_assessment(
 
 def get_assessment(database: Database, actor: Actor, catalogue: ScaleCatalogue, patient_id: str,
                    assessment_id: str) -> AssessmentDetail:
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         row = session.get(Assessment, assessment_id)
         if row is None or row.patient_id != patient.id:
@@ -189,7 +192,7 @@ def get_assessment(database: Database, actor: Actor, catalogue: ScaleCatalogue, 
 
 def patient_overview(database: Database, actor: Actor, catalogue: ScaleCatalogue, patient_id: str) -> PatientOverview:
     """Everything the patient page shows, read and audited in one transaction."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         rows = session.scalars(
             select(Assessment).where(Assessment.patient_id == patient.id)
@@ -236,11 +239,16 @@ def acknowledge_alert(database: Database, actor: Actor, patient_id: str, alert_i
         alert = session.get(SafetyAlert, alert_id)
         if alert is None or alert.patient_id != patient.id:
             raise NotFound("Alert not found.")
-        if alert.acknowledged_at is None:
-            alert.acknowledged_at = utcnow()
-            alert.acknowledged_by = actor.id
-            alert.acknowledgement_note = note or None
-            audit.record(session, actor, "acknowledge", "safety_alert", alert.id, patient_id=patient.id)
+        # The alert has no version column: the condition on acknowledged_at makes the first of two
+        # acknowledgements win (PostgreSQL re-checks it after waiting on the other's row lock), and the
+        # second is told instead of having its note silently dropped.
+        done = session.execute(
+            update(SafetyAlert).where(SafetyAlert.id == alert.id, SafetyAlert.acknowledged_at.is_(None))
+            .values(acknowledged_at=utcnow(), acknowledged_by=actor.id, acknowledgement_note=note or None)
+            .execution_options(synchronize_session=False))
+        if cast(CursorResult[Any], done).rowcount != 1:
+            raise Conflict(ALERT_ALREADY_ACKNOWLEDGED)
+        audit.record(session, actor, "acknowledge", "safety_alert", alert.id, patient_id=patient.id)
 
 
 class CentreAlert(msgspec.Struct, frozen=True):
@@ -251,7 +259,7 @@ class CentreAlert(msgspec.Struct, frozen=True):
 
 def open_alerts_for_centre(database: Database, actor: Actor, limit: int = 50) -> list[CentreAlert]:
     """Unacknowledged safety alerts of the actor's centre, newest first (the clinicians' home page)."""
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         rows = session.execute(
             select(SafetyAlert, Patient).join(Patient, Patient.id == SafetyAlert.patient_id)
             .where(Patient.organisation_id == actor.organisation_id, SafetyAlert.acknowledged_at.is_(None))

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
+from shared_core.group_commit import GroupCommit
 from shared_core.tables import AuditEvent
+
+# Where audited_read() collects the rows of its session (Session.info key).
+_READ_TRAIL = "parcours_audit_read_trail"
 
 
 def record(
@@ -23,20 +32,64 @@ def record(
     patient_id: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """Add one audit row inside the caller's transaction, so the trail and the change commit together."""
-    session.add(
-        AuditEvent(
-            at=utcnow(),
-            actor_id=actor.id,
-            actor_role=actor.role,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            patient_id=patient_id,
-            address=actor.address,
-            detail=detail[:500] if detail else None,
-        )
-    )
+    """Add one audit row inside the caller's transaction, so the trail and the change commit together.
+
+    In an :func:`audited_read` session the row is committed by group commit when the read ends,
+    before the caller gets its result.
+    """
+    values: dict[str, Any] = {
+        "at": utcnow(), "actor_id": actor.id, "actor_role": actor.role, "action": action,
+        "object_type": object_type, "object_id": object_id, "patient_id": patient_id,
+        "address": actor.address, "detail": detail[:500] if detail else None,
+    }
+    trail: list[dict[str, Any]] | None = session.info.get(_READ_TRAIL)
+    if trail is not None:
+        trail.append(values)
+    else:
+        session.add(AuditEvent(**values))
+
+
+@contextmanager
+def audited_read(database: Database) -> Iterator[Session]:
+    """A read transaction whose audit rows are committed when it ends, before the caller goes on.
+
+    Why not a write transaction: on SQLite that would queue every page view behind the one writer
+    and pay one fsync per view. Here reads run side by side and the rows of concurrent readers
+    share one commit (:class:`GroupCommit`). A failed audit write raises, so nothing read is
+    shown without its trail. The session refuses to write anything else.
+    """
+    trail: list[dict[str, Any]] = []
+    with database.read() as session:
+        session.info[_READ_TRAIL] = trail
+        event.listen(session, "before_flush", _refuse_writes)
+        yield session
+    if trail:
+        _read_trail_writer(database).submit(trail)
+
+
+def _refuse_writes(session: Session, _context: object, _instances: object) -> None:
+    raise RuntimeError("an audited read must not write: use database.write() for this service")
+
+
+_writers: weakref.WeakKeyDictionary[Database, GroupCommit[dict[str, Any]]] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def _read_trail_writer(database: Database) -> GroupCommit[dict[str, Any]]:
+    with _writers_lock:
+        writer = _writers.get(database)
+        if writer is None:
+            database_ref = weakref.ref(database)
+
+            def write_batch(rows: list[dict[str, Any]]) -> None:
+                owner = database_ref()
+                if owner is None:
+                    raise RuntimeError("the database was disposed before its audit rows were written")
+                with owner.write() as session:
+                    session.execute(insert(AuditEvent), rows)
+
+            writer = _writers[database] = GroupCommit(write_batch)
+        return writer
 
 
 def record_now(database: Database, actor: Actor, action: str, object_type: str, object_id: str | None = None,

@@ -256,8 +256,8 @@ def update_patient(database: Database, actor: Actor, patient_id: str, expected_v
 
 
 def get_patient(database: Database, actor: Actor, patient_id: str) -> PatientDetail:
-    """Reading a record is audited in the same transaction as the read."""
-    with database.write() as session:
+    """Reading a record is audited: the call returns only once its audit row is committed."""
+    with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         audit.record(session, actor, "read", "patient", patient.id, patient_id=patient.id)
         return _detail(patient)
@@ -280,7 +280,7 @@ def search_patients(database: Database, actor: Actor, query: str, page: int, pag
             Patient.id == compact,
             Patient.ins == compact,
         ))
-    with database.write() as session:
+    with audit.audited_read(database) as session:
         total = session.scalar(select(func.count()).select_from(Patient).where(*conditions)) or 0
         patients = session.scalars(
             select(Patient).where(*conditions).order_by(Patient.search_key, Patient.id)
