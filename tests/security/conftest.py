@@ -13,15 +13,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from demo_databases import seeded_database
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from parcours_web.app import create_app
-from parcours_web.demo import DEMO_PASSWORD, seed
-from parcours_web.migrate import upgrade
+from parcours_web.demo import DEMO_PASSWORD
 from parcours_web.settings import Settings
 from shared_core.db import Database
-from shared_core.testing import postgres_url, throwaway_postgres_database
 
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 DEMO_ACCOUNTS = {
@@ -39,22 +38,8 @@ DEMO_ACCOUNTS = {
 
 @pytest.fixture(scope="module")
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    base = postgres_url()
-    if base is None:
-        database = Database(f"sqlite:///{tmp_path_factory.mktemp('security') / 'demo.db'}")
-        upgrade(database)
-        seed(database)
+    with seeded_database(tmp_path_factory.mktemp("security"), "security") as database:
         yield database
-        database.dispose()
-        return
-    with throwaway_postgres_database(base, "parcours_security") as url:
-        database = Database(url)
-        try:
-            upgrade(database)
-            seed(database)
-            yield database
-        finally:
-            database.dispose()
 
 
 @pytest.fixture(scope="module")

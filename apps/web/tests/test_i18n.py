@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -22,7 +23,7 @@ from parcours_web.auth.passwords import password_problem
 from parcours_web.auth.roles import ROLE_LABELS
 from parcours_web.auth.users import parse_user_input
 from parcours_web.errors import _TITLES
-from parcours_web.i18n import catalogue_files, load_translators
+from parcours_web.i18n import PARIS, Translator, catalogue_files, load_translators
 from parcours_web.navigation import NAV_ITEMS
 from shared_core.errors import ValidationFailed
 from shared_core.rules.identifiers import nir_key
@@ -159,3 +160,17 @@ def test_the_application_serves_the_french_text() -> None:
     assert french.gettext("Log out") == "Se déconnecter"
     assert french.gettext("partial_response") == "réponse partielle"
     assert french.gettext("Administrator") == "Administrateur"
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_cached_date_patterns_format_exactly_like_babel(locale: str) -> None:
+    translator = Translator(locale, {})  # type: ignore[arg-type]
+    moment = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)  # the night Paris moves to summer time
+    for step in range(0, 400 * 24, 7):
+        value = moment + dt.timedelta(hours=step)
+        for style in ("short", "medium", "long", "full"):
+            assert translator.datetime(value, style) == format_datetime(value.astimezone(PARIS), format=style,
+                                                                         locale=locale)
+            assert translator.date(value.date(), style) == format_date(value.date(), format=style, locale=locale)
+        assert translator.date(value.date(), "LLLL yyyy") == format_date(value.date(), format="LLLL yyyy",
+                                                                          locale=locale)

@@ -18,6 +18,7 @@ from parcours_web.i18n import load_translators
 from shared_core.actors import Actor
 from shared_core.db import Database
 from shared_core.rules.identifiers import nir_key
+from shared_core.services.assessments import TIMELINE_PAGE
 from shared_core.services.patients import PatientInput, create_patient
 from shared_core.tables import AuditEvent, Patient, SafetyAlert
 
@@ -262,6 +263,27 @@ def test_every_read_of_a_patient_page_is_audited(psychiatrist: tuple[Client, str
     assert {(e.actor_role, e.object_id) for e in events} == {("psychiatrist", patient_id)}
 
 
+def test_a_long_timeline_shows_its_newest_page_and_loads_older_entries(psychiatrist: tuple[Client, str]) -> None:
+    client, token = psychiatrist
+    patient_id = create(client, token)
+    items = {f"item_{n}": "0" for n in range(1, 10)}
+    for _ in range(TIMELINE_PAGE + 5):
+        assert client.post(f"/patients/{patient_id}/assessments", data={"scale": "phq9", **items, "_csrf_token": token},
+                           follow_redirects=False).status_code == 303
+    page = client.get(f"/patients/{patient_id}").text
+    timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    assert timeline.count("<time ") == TIMELINE_PAGE
+    older = re.search(r'hx-get="(/patients/[^"]+/timeline\?older_than=[^"]+)"', timeline)
+    assert older, "no button to load older entries"
+    fragment = client.get(older[1].replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert fragment.text.count("<time ") == 5 + 1  # the last administrations, then the record's creation
+    assert "older_than" not in fragment.text  # that was the oldest page
+    standalone = client.get(older[1].replace("&amp;", "&"))
+    assert standalone.status_code == 200 and "<html" in standalone.text
+    assert client.get(f"/patients/{patient_id}/timeline?older_than=yesterday").status_code == 422
+
+
 # --- isolation between centres (IDOR) -------------------------------------------------------------
 
 @pytest.fixture
@@ -296,6 +318,7 @@ IDOR_ROUTES: dict[str, tuple[str, str, dict[str, str] | None]] = {
     "alert acknowledge": ("POST", "/patients/{p}/alerts/{al}/acknowledge", {"note": "seen"}),
     "kiosk form": ("GET", "/patients/{p}/kiosk", None),
     "kiosk open": ("POST", "/patients/{p}/kiosk", {"scales": "phq9"}),
+    "older timeline": ("GET", "/patients/{p}/timeline?older_than=2100-01-01T00:00:00", None),
 }
 
 

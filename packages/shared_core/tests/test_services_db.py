@@ -204,3 +204,27 @@ def test_an_audited_read_commits_its_rows_and_refuses_other_writes(database: Dat
         session.add(AuditEvent(actor_id="U", actor_role="x", action="forged", object_type="patient"))
         session.flush()
     assert _audit_actions(database, created.id) == ["create", "read"]
+
+
+def test_the_timeline_comes_in_pages_that_cover_every_entry_once(database: Database, clinician: Actor,
+                                                                 catalogue: ScaleCatalogue) -> None:
+    patient = patients.create_patient(database, clinician, _input())
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=200)
+    total = assessments.TIMELINE_PAGE + 15
+    for index in range(total):
+        # Two administrations share each instant: a page must never split such a pair.
+        assessments.record_assessment(database, clinician, catalogue, patient.id, "madrs", [1] * 10,
+                                      administered_at=start + dt.timedelta(days=index // 2))
+    overview = assessments.patient_overview(database, clinician, catalogue, patient.id)
+    assert len(overview.series[0].points) == total  # the charts still get every administration
+    first = overview.timeline
+    assert len(first.entries) in (assessments.TIMELINE_PAGE, assessments.TIMELINE_PAGE + 1)
+    assert first.older_than == first.entries[-1].at
+    rest = assessments.patient_timeline(database, clinician, patient.id, first.older_than)
+    assert rest.older_than is None
+    seen = [e.assessment_id for e in first.entries + rest.entries if e.kind == "assessment"]
+    assert len(seen) == len(set(seen)) == total
+    assert [e.kind for e in first.entries + rest.entries].count("created") == 1
+    at = [e.at for e in first.entries + rest.entries]
+    assert at == sorted(at, reverse=True)
+    assert _audit_actions(database, patient.id).count("read") == 2  # the overview, then the older page

@@ -58,6 +58,7 @@ class Chart(msgspec.Struct, frozen=True):
     remission_max: int | None
     first_at: dt.datetime
     last_at: dt.datetime
+    earlier_points: int = 0  # administrations left out before the first one drawn (see CHART_POINTS)
 
 
 class _Axis:
@@ -105,10 +106,17 @@ def build_chart(definition: ScaleDefinition, points: list[SeriesPoint]) -> Chart
     )
 
 
+# Points drawn per scale on the patient page: beyond a year of weekly scores a trajectory is no longer
+# readable, and the page would grow with the record. The timeline still lists every administration.
+CHART_POINTS = 52
+
+
 def charts_for(overview: PatientOverview, catalogue: ScaleCatalogue) -> dict[str, Chart]:
     charts = {}
     for series in overview.series:
-        chart = build_chart(catalogue.get(series.scale_code), series.points)
+        shown = series.points[-CHART_POINTS:]
+        chart = build_chart(catalogue.get(series.scale_code), shown)
         if chart is not None:
-            charts[series.scale_code] = chart
+            charts[series.scale_code] = msgspec.structs.replace(chart,
+                                                                earlier_points=len(series.points) - len(shown))
     return charts

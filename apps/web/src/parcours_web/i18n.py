@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel import Locale
+from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format, parse_pattern
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
@@ -20,6 +22,8 @@ from shared_core.scales.model import Language
 LOCALES: tuple[Language, ...] = ("fr", "en")
 LOCALE_DIR = Path(__file__).parent / "locale"
 PARIS = ZoneInfo("Europe/Paris")
+DateStyle = Literal["full", "long", "medium", "short"]
+NAMED_STYLES: frozenset[str] = frozenset(get_args(DateStyle))
 
 
 class Translator:
@@ -28,6 +32,11 @@ class Translator:
         self.locale: Language = locale
         self._messages = messages
         self._plurals = plurals or {}
+        # Babel parses the locale and the pattern on every format_date call; a long timeline
+        # formats hundreds of dates per page, so both are resolved once per style here.
+        self._babel_locale = Locale.parse(locale)
+        self._date_patterns: dict[str, DateTimePattern] = {}
+        self._datetime_patterns: dict[DateStyle, tuple[str, DateTimePattern, DateTimePattern]] = {}
 
     def gettext(self, message: str) -> str:
         return self._messages.get(message) or message
@@ -40,13 +49,31 @@ class Translator:
             return singular if use_singular else plural
         return forms[0] if use_singular else forms[1]
 
-    def date(self, value: dt.date | None, style: str = "medium") -> str:
-        return "" if value is None else format_date(value, format=style, locale=self.locale)
-
-    def datetime(self, value: dt.datetime | None, style: str = "medium") -> str:
+    def date(self, value: dt.date | None, style: DateStyle | str = "medium") -> str:
         if value is None:
             return ""
-        return format_datetime(value.astimezone(PARIS), format=style, locale=self.locale)
+        pattern = self._date_patterns.get(style)
+        if pattern is None:
+            # A named style (short ... full) or a CLDR pattern of its own ("LLLL yyyy").
+            pattern = self._date_patterns[style] = (
+                get_date_format(cast(DateStyle, style), self._babel_locale) if style in NAMED_STYLES
+                else parse_pattern(style))
+        return pattern.apply(value, self._babel_locale)
+
+    def datetime(self, value: dt.datetime | None, style: DateStyle = "medium") -> str:
+        """What babel's format_datetime gives for ``style``, in Paris time."""
+        if value is None:
+            return ""
+        patterns = self._datetime_patterns.get(style)
+        if patterns is None:
+            patterns = self._datetime_patterns[style] = (
+                str(get_datetime_format(style, self._babel_locale)).replace("'", ""),
+                get_date_format(style, self._babel_locale), get_time_format(style, self._babel_locale),
+            )
+        combined, date_pattern, time_pattern = patterns
+        local = value.astimezone(PARIS)
+        return combined.replace("{0}", time_pattern.apply(local, self._babel_locale)).replace(
+            "{1}", date_pattern.apply(local, self._babel_locale))
 
 
 def catalogue_files(locale: str = "fr") -> list[Path]:

@@ -63,6 +63,8 @@ def create_environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the package and never change under a running server: no stat per render.
+        auto_reload=False,
     )
     return environment
 

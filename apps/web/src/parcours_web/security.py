@@ -24,7 +24,8 @@ SECURITY_HEADERS = {
 }
 
 
-def add_security_headers(message: Message, scope: Scope) -> None:
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    # async on purpose: Litestar runs a plain function hook in a worker thread, twice per response.
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)

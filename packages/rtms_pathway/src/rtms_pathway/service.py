@@ -205,14 +205,16 @@ def _sessions_by_course(session: Any, course_ids: list[str]) -> dict[str, list[P
     return grouped
 
 
-def patient_courses(database: Database, actor: Actor, patient_id: str) -> list[CourseView]:
-    """The patient's courses, newest first, each with its planned sessions (audited read)."""
+def patient_courses(database: Database, actor: Actor, patient_id: str, *, audited: bool = True) -> list[CourseView]:
+    """The patient's courses, newest first, each with its planned sessions (audited read; ``audited=False``
+    only where the same request records its own read of the patient, as :func:`get_patient`)."""
     with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
         rows = session.scalars(select(Course).where(Course.patient_id == patient.id)
                                .order_by(Course.course_number.desc())).all()
         grouped = _sessions_by_course(session, [row.id for row in rows])
-        audit.record(session, actor, "read", "rtms_course", None, patient_id=patient.id)
+        if audited:
+            audit.record(session, actor, "read", "rtms_course", None, patient_id=patient.id)
         return [_course_view(row, grouped[row.id]) for row in rows]
 
 

@@ -106,13 +106,17 @@ def resolve_session(database: Database, token: str, idle_minutes: int) -> Princi
     now = utcnow()
     hashed = token_hash(token)
     with database.read() as session:
-        row = session.get(WebSession, hashed)
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
+        # One round trip for the session and its user: this runs before every request.
+        found = session.execute(select(WebSession, AppUser).join(AppUser, AppUser.id == WebSession.user_id)
+                                .where(WebSession.id_hash == hashed)).first()
+        if found is None:
+            return None
+        row, user = found.tuple()
+        if row.revoked_at is not None or row.expires_at <= now:
             return None
         if now - row.last_seen_at > dt.timedelta(minutes=idle_minutes):
             return None
-        user = session.get(AppUser, row.user_id)
-        if user is None or not user.active:
+        if not user.active:
             return None
         principal = _principal(user, "session", row.csrf_token, hashed)
         stale = now - row.last_seen_at > LAST_SEEN_RESOLUTION

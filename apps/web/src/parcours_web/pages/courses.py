@@ -84,8 +84,10 @@ async def render_courses(request: Request[Any, Any, Any], patient_id: str, *, st
     """The course page: each course's calendar, planned versus performed sessions, edit actions, checkpoint."""
     context, actor = app_context(request), current_actor(request)
     database = context.database
-    patient = await call(patients.get_patient, database, actor, patient_id)
-    courses = await call(rtms.patient_courses, database, actor, patient_id)
+    # One page view, one audit row: the course boards' read records it (the header and the calendars
+    # read the same patient in the same request).
+    patient = await call(patients.get_patient, database, actor, patient_id, audited=False)
+    courses = await call(rtms.patient_courses, database, actor, patient_id, audited=False)
     calendar = await call(centre_calendar, database, actor.organisation_id or "", context.settings.holiday_zone)
     boards = await call(course_boards, database, actor, patient_id, calendar)
     defaults: dict[str, Any] = {"edit_errors": [], "edit_warnings": [], "conflict": None, "edit_course": None,

@@ -14,7 +14,7 @@ from parcours_web.context import app_context, current_actor
 from parcours_web.forms import Form
 from parcours_web.pages._routing import call, page_get, page_post, see_other
 from parcours_web.rendering import is_htmx, render
-from shared_core.errors import Conflict, ValidationFailed
+from shared_core.errors import Conflict, FieldError, ValidationFailed
 from shared_core.services import assessments, patients
 
 FORM_FIELDS = ("family_name", "given_names", "birth_date", "sex", "ins", "commune_insee", "phone", "email",
@@ -75,6 +75,24 @@ async def patient_page(request: Request[Any, Any, Any], patient_id: FromPath[str
                   catalogue=context.catalogue, today=_today())
 
 
+@page_get("/patients/{patient_id:str}/timeline", CLINICAL)
+async def patient_timeline(request: Request[Any, Any, Any], patient_id: FromPath[str],
+                           older_than: FromQuery[str | None] = None) -> Response[Any]:
+    """The timeline by pages: the htmx "show older" button swaps the next one in; without htmx, a page of its own."""
+    moment: dt.datetime | None = None
+    if older_than:
+        try:
+            moment = dt.datetime.fromisoformat(older_than)
+        except ValueError:
+            raise ValidationFailed([FieldError("older_than", "Not a date and time.")]) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+    timeline = await call(assessments.patient_timeline, app_context(request).database, current_actor(request),
+                          patient_id, moment)
+    template = "patients/_timeline_entries.html" if is_htmx(request) else "patients/timeline.html"
+    return render(request, template, timeline, patient_id=patient_id)
+
+
 @page_get("/patients/{patient_id:str}/edit", CLINICAL)
 async def patient_edit(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     detail = await call(patients.get_patient, app_context(request).database, current_actor(request), patient_id)
@@ -104,5 +122,5 @@ async def patient_update(request: Request[Any, Any, Any], patient_id: FromPath[s
     return see_other(f"/patients/{patient_id}")
 
 
-ROUTES = [patient_list, patient_new, patient_create, patient_check_field, patient_page, patient_edit,
+ROUTES = [patient_list, patient_new, patient_create, patient_check_field, patient_page, patient_timeline, patient_edit,
           patient_update]

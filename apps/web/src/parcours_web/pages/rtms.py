@@ -58,7 +58,8 @@ def _page_context() -> dict[str, Any]:
 @page_get("/patients/{patient_id:str}/triage", CLINICAL)
 async def triage_page(request: Request[Any, Any, Any], patient_id: FromPath[str]) -> Response[Any]:
     database, actor = app_context(request).database, current_actor(request)
-    patient = await call(patients.get_patient, database, actor, patient_id)
+    # One page view, one audit row: the triage history's read records it.
+    patient = await call(patients.get_patient, database, actor, patient_id, audited=False)
     history = await call(rtms.triage_history, database, actor, patient_id)
     return render(request, "rtms/triage.html", patient, history=history, values={}, checked={}, errors=[],
                   proposal=None, missing=[], **_page_context())
@@ -86,7 +87,7 @@ async def triage_decide(request: Request[Any, Any, Any], patient_id: FromPath[st
         await call(rtms.record_triage, database, actor, patient_id, body,
                    override_orientation=form.get("override_orientation"), override_reason=form.get("override_reason"))
     except ValidationFailed as failure:
-        patient = await call(patients.get_patient, database, actor, patient_id)
+        patient = await call(patients.get_patient, database, actor, patient_id, audited=False)
         history = await call(rtms.triage_history, database, actor, patient_id)
         try:
             proposal = rtms.propose_triage(body)

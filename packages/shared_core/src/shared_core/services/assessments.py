@@ -92,11 +92,21 @@ class TimelineEntry(msgspec.Struct, frozen=True):
     assessment_id: str | None = None
 
 
+# Entries per timeline page: a patient followed for years has hundreds; the page shows the newest
+# and loads older ones on demand, so its cost does not grow with the record.
+TIMELINE_PAGE = 40
+
+
+class TimelinePage(msgspec.Struct, frozen=True):
+    entries: list[TimelineEntry]
+    older_than: dt.datetime | None  # where the next page starts; None when this is the oldest page
+
+
 class PatientOverview(msgspec.Struct, frozen=True):
     patient: PatientDetail
     open_alerts: list[AlertView]
     series: list[ScaleSeries]
-    timeline: list[TimelineEntry]
+    timeline: TimelinePage
 
 
 def _view(row: Assessment) -> AssessmentView:
@@ -214,20 +224,53 @@ def patient_overview(database: Database, actor: Actor, catalogue: ScaleCatalogue
             points = [SeriesPoint(r.id, r.administered_at, r.total, r.band) for r in scale_rows if r.total is not None]
             series.append(ScaleSeries(code, points, _view(scale_rows[-1]),
                                       _change(definition, scale_rows[0], scale_rows[-1])))
-        timeline = [TimelineEntry(patient.created_at, "created", "patient_created", "")]
-        timeline += [
-            TimelineEntry(r.administered_at, "assessment", r.scale_code,
-                          "" if r.total is None else str(r.total) + (f" · {r.band}" if r.band else ""), r.id)
-            for r in rows
-        ]
-        for alert in alerts:
-            timeline.append(TimelineEntry(alert.raised_at, "alert", alert.code, alert.scale_code, alert.assessment_id))
-            if alert.acknowledged_at is not None:
-                timeline.append(TimelineEntry(alert.acknowledged_at, "alert_acknowledged", alert.code,
-                                              alert.acknowledgement_note or "", alert.assessment_id))
-        timeline.sort(key=lambda entry: entry.at, reverse=True)
         open_alerts = [_alert_view(a) for a in alerts if a.acknowledged_at is None]
+        timeline = _timeline_page(_timeline(patient, rows, alerts), None)
         return PatientOverview(_detail(patient), open_alerts, series, timeline)
+
+
+def patient_timeline(database: Database, actor: Actor, patient_id: str,
+                     older_than: dt.datetime | None) -> TimelinePage:
+    """One page of timeline entries, newest first: before ``older_than``, or the newest when it is None."""
+    with audit.audited_read(database) as session:
+        patient = load_patient(session, actor, patient_id)
+        assessment_filter = [Assessment.patient_id == patient.id]
+        alert_filter = [SafetyAlert.patient_id == patient.id]
+        if older_than is not None:
+            assessment_filter.append(Assessment.administered_at < older_than)
+            alert_filter.append(SafetyAlert.raised_at < older_than)
+        rows = session.scalars(select(Assessment).where(*assessment_filter)).all()
+        alerts = session.scalars(select(SafetyAlert).where(*alert_filter)).all()
+        audit.record(session, actor, "read", "patient_timeline", patient.id, patient_id=patient.id,
+                     detail=f"before {older_than.isoformat()}" if older_than else "newest")
+        return _timeline_page(_timeline(patient, rows, alerts), older_than)
+
+
+def _timeline(patient: Patient, rows: Sequence[Assessment], alerts: Sequence[SafetyAlert]) -> list[TimelineEntry]:
+    timeline = [TimelineEntry(patient.created_at, "created", "patient_created", "")]
+    timeline += [
+        TimelineEntry(r.administered_at, "assessment", r.scale_code,
+                      "" if r.total is None else str(r.total) + (f" · {r.band}" if r.band else ""), r.id)
+        for r in rows
+    ]
+    for alert in alerts:
+        timeline.append(TimelineEntry(alert.raised_at, "alert", alert.code, alert.scale_code, alert.assessment_id))
+        if alert.acknowledged_at is not None:
+            timeline.append(TimelineEntry(alert.acknowledged_at, "alert_acknowledged", alert.code,
+                                          alert.acknowledgement_note or "", alert.assessment_id))
+    timeline.sort(key=lambda entry: entry.at, reverse=True)
+    return timeline
+
+
+def _timeline_page(newest_first: list[TimelineEntry], older_than: dt.datetime | None) -> TimelinePage:
+    """One page, never splitting entries that share an instant (the next page starts strictly before)."""
+    entries = [e for e in newest_first if older_than is None or e.at < older_than]
+    if len(entries) <= TIMELINE_PAGE:
+        return TimelinePage(entries, None)
+    cut = TIMELINE_PAGE
+    while cut < len(entries) and entries[cut].at == entries[cut - 1].at:
+        cut += 1
+    return TimelinePage(entries[:cut], entries[cut - 1].at if cut < len(entries) else None)
 
 
 def acknowledge_alert(database: Database, actor: Actor, patient_id: str, alert_id: str, note: str) -> None:

@@ -255,11 +255,16 @@ def update_patient(database: Database, actor: Actor, patient_id: str, expected_v
                        "Reload the page to see their changes, then apply yours again.") from error
 
 
-def get_patient(database: Database, actor: Actor, patient_id: str) -> PatientDetail:
-    """Reading a record is audited: the call returns only once its audit row is committed."""
+def get_patient(database: Database, actor: Actor, patient_id: str, *, audited: bool = True) -> PatientDetail:
+    """Reading a record is audited: the call returns only once its audit row is committed.
+
+    ``audited=False`` only for a page header whose page records its own read of the same patient in
+    the same request: one page view, one audit row.
+    """
     with audit.audited_read(database) as session:
         patient = load_patient(session, actor, patient_id)
-        audit.record(session, actor, "read", "patient", patient.id, patient_id=patient.id)
+        if audited:
+            audit.record(session, actor, "read", "patient", patient.id, patient_id=patient.id)
         return _detail(patient)
 
 
