@@ -623,8 +623,9 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
         course = load_course(session, actor, patient_id, course_id)
         planned = _planned(session, course, planned_session_id)
         if course.status not in ("planned", "active"):
-            raise Conflict(f"The course is {course.status}: no session can be recorded until a physician "
-                           "decides (R-SES-04).")
+            # A fixed sentence so the page can translate it; the course page shows the status itself.
+            raise Conflict("This course is suspended, stopped or closed: no session can be recorded until a "
+                           "physician decides (R-SES-04).")
         if planned.status != "planned":  # a form opened before someone else recorded, skipped or moved it
             raise Conflict("This session was recorded or changed by someone else since you opened it: reload "
                            "the page to see it.")
