@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -105,7 +105,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """Engine and session factory. ``write()`` and ``read()`` are the only ways services touch data."""
+    """Engine and session factory. ``write()``, ``read()`` and ``read_rows()`` are the only ways services touch data."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = normalise_url(url)
@@ -141,6 +141,12 @@ class Database:
     def read(self) -> Iterator[Session]:
         with self._read_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_rows(self) -> Iterator[Connection]:
+        """A read transaction without the ORM, for the hottest lookups (a few columns, no entities)."""
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
 
     def ping(self) -> bool:
         try:

@@ -36,6 +36,19 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
+async def _resolve_session(context: AppContext, token: str) -> Principal | None:
+    database, idle_minutes = context.database, context.settings.session_idle_minutes
+    if database.is_sqlite:
+        # One primary-key read of a local file, which WAL never makes wait behind a writer: cheaper on
+        # the event loop than a hop to a worker thread, and this runs before every request.
+        principal, stale = service.read_session(database, token, idle_minutes)
+    else:
+        principal, stale = await to_thread.run_sync(service.read_session, database, token, idle_minutes)
+    if stale:  # at most once a minute per session; a write may wait for the lock, so never on the loop
+        await to_thread.run_sync(service.touch_session, database, token)
+    return principal
+
+
 class PrincipalMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,9 +66,7 @@ class PrincipalMiddleware:
         else:
             token = _cookie(scope, SESSION_COOKIE)
             if token is not None:
-                principal = await to_thread.run_sync(
-                    service.resolve_session, context.database, token, context.settings.session_idle_minutes
-                )
+                principal = await _resolve_session(context, token)
         scope["user"] = principal
         scope["auth"] = principal.auth if principal else None
         await self.app(scope, receive, send)

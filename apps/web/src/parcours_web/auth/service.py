@@ -7,7 +7,7 @@ import hashlib
 import secrets
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from parcours_web.auth.passwords import verify_password
 from parcours_web.auth.principal import Principal
@@ -102,31 +102,40 @@ def login(database: Database, email: str, password: str, address: str | None, ab
         return LoginOutcome(session_token=token, principal=_principal(user, "session", csrf, web_session.id_hash))
 
 
-def resolve_session(database: Database, token: str, idle_minutes: int) -> Principal | None:
+# Core, not entities: the ORM costs about five times the query itself here, and this runs before every request.
+_SESSION_LOOKUP = (
+    select(WebSession.revoked_at, WebSession.expires_at, WebSession.last_seen_at, WebSession.csrf_token,
+           AppUser.id, AppUser.email, AppUser.display_name, AppUser.role, AppUser.organisation_id, AppUser.locale,
+           AppUser.active)
+    .join(AppUser, AppUser.id == WebSession.user_id)
+    .where(WebSession.id_hash == bindparam("hashed"))
+)
+
+
+def read_session(database: Database, token: str, idle_minutes: int) -> tuple[Principal | None, bool]:
+    """The session's principal (None when unknown, revoked or timed out) and whether last_seen is stale."""
     now = utcnow()
     hashed = token_hash(token)
-    with database.read() as session:
-        # One round trip for the session and its user: this runs before every request.
-        found = session.execute(select(WebSession, AppUser).join(AppUser, AppUser.id == WebSession.user_id)
-                                .where(WebSession.id_hash == hashed)).first()
-        if found is None:
-            return None
-        row, user = found.tuple()
-        if row.revoked_at is not None or row.expires_at <= now:
-            return None
-        if now - row.last_seen_at > dt.timedelta(minutes=idle_minutes):
-            return None
-        if not user.active:
-            return None
-        principal = _principal(user, "session", row.csrf_token, hashed)
-        stale = now - row.last_seen_at > LAST_SEEN_RESOLUTION
-    if stale:
-        # Its own short write: never held open across the request (SQLite lock trap).
-        with database.write() as session:
-            fresh = session.get(WebSession, hashed)
-            if fresh is not None:
-                fresh.last_seen_at = now
-    return principal
+    with database.read_rows() as connection:
+        found = connection.execute(_SESSION_LOOKUP, {"hashed": hashed}).first()
+    if found is None:
+        return None, False
+    (revoked_at, expires_at, last_seen_at, csrf_token,
+     user_id, email, display_name, role, organisation_id, locale, active) = found
+    if revoked_at is not None or expires_at <= now or not active:
+        return None, False
+    if now - last_seen_at > dt.timedelta(minutes=idle_minutes):
+        return None, False
+    principal = Principal(user_id, email, display_name, role, organisation_id, "session", csrf_token, hashed, locale)
+    return principal, now - last_seen_at > LAST_SEEN_RESOLUTION
+
+
+def touch_session(database: Database, token: str) -> None:
+    """Move the idle clock on: its own short write, never held open across the request (SQLite lock trap)."""
+    with database.write() as session:
+        fresh = session.get(WebSession, token_hash(token))
+        if fresh is not None:
+            fresh.last_seen_at = utcnow()
 
 
 def logout(database: Database, principal: Principal, address: str | None) -> None:
