@@ -69,7 +69,7 @@ def test_checklist_has_14_items_in_annex_order() -> None:
 
 def test_malformed_checklist_names_file_and_key() -> None:
     text = (
-        load_limitation_catalogue.__globals__["resources"]
+        load_limitation_catalogue.__wrapped__.__globals__["resources"]
         .files("sport_referral.catalogue")
         .joinpath("severe_criteria.yaml")
         .read_text("utf-8")

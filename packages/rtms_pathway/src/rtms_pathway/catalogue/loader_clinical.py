@@ -377,16 +377,20 @@ def _read(path: Path | None, default: str) -> tuple[str, str]:
     return resources.files("rtms_pathway.catalogue").joinpath(default).read_text(encoding="utf-8"), default
 
 
+# Reference data, read once per process (cached per argument): pages call these on every request.
+@functools.cache
 def load_screening_catalogue(path: Path | None = None) -> ScreeningCatalogue:
     text, name = _read(path, SCREENING_FILE)
     return parse_screening_catalogue(text, name)
 
 
+@functools.cache
 def load_drug_catalogue(path: Path | None = None) -> DrugCatalogue:
     text, name = _read(path, DRUGS_FILE)
     return parse_drug_catalogue(text, name)
 
 
+@functools.cache
 def load_clinical_settings(path: Path | None = None) -> ClinicalSettings:
     text, name = _read(path, SETTINGS_FILE)
     return parse_clinical_settings(text, name)

@@ -171,6 +171,8 @@ class _Problems:
 # -- public API -------------------------------------------------------------------------------
 
 
+# Reference data, read once per process (cached per argument): pages call these on every request.
+@functools.cache
 def load_staging_settings(path: Path | None = None) -> StagingSettings:
     """The shipped staging settings, or those of ``path`` (a site's validated copy)."""
     if path is None:
@@ -178,12 +180,14 @@ def load_staging_settings(path: Path | None = None) -> StagingSettings:
     return parse_staging_settings(_read(path), str(path))
 
 
+@functools.cache
 def load_mbc_settings(path: Path | None = None) -> MbcSettings:
     if path is None:
         return _shipped_mbc()[0]
     return parse_mbc_settings(_read(path), str(path))
 
 
+@functools.cache
 def load_session_settings(path: Path | None = None) -> SessionSettings:
     """The ``ses.*`` settings, which live in ``mbc_settings.yaml``."""
     if path is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from typing import Literal
 
@@ -28,6 +29,8 @@ class _MatrixFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     levels: dict[str, _LevelFile]
 
 
+# Reference data, read once per process (cached per argument): pages call these on every request.
+@functools.cache
 def load_supervision_matrix(text: str | None = None) -> SupervisionMatrix:
     raw = text if text is not None else resources.files(__package__).joinpath("supervision.yaml").read_text("utf-8")
     try:

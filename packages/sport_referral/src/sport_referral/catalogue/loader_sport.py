@@ -188,6 +188,8 @@ class _LevelsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     levels: list[_LevelFile]
 
 
+# Reference data, read once per process (cached per argument): pages call these on every request.
+@functools.cache
 def load_limitation_catalogue(severe_text: str | None = None, levels_text: str | None = None) -> LimitationCatalogue:
     """severe_criteria.yaml + limitation_levels.yaml (§3.1, §3.2, §15 items 1-2)."""
     if severe_text is None and levels_text is None:
@@ -327,6 +329,7 @@ class _MatchingFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     geo: _GeoSection
 
 
+@functools.cache
 def load_matching_settings(text: str | None = None) -> MatchingSettings:
     """matching_settings.yaml (§7, L-7 toggle, §5.3 families, §7.2/§12 geodata)."""
     return _default_matching() if text is None else _load_matching(text)
@@ -447,6 +450,7 @@ class _ConsentFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     sensitive_terms: Entry[list[_TermFile]]
 
 
+@functools.cache
 def load_consent_settings(text: str | None = None) -> ConsentSettings:
     """consent_settings.yaml (§8 C-3 birth date, C-5 sensitive terms)."""
     return _default_consent() if text is None else _load_consent(text)
@@ -522,6 +526,7 @@ class _PrescriptionFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     referral: _ReferralSection
 
 
+@functools.cache
 def load_prescription_settings(text: str | None = None) -> PrescriptionSettings:
     """prescription_settings.yaml (§4 P-2, P-4, P-7; E-4 WHO thresholds; R-7, R-11 delays)."""
     return _default_prescription() if text is None else _load_prescription(text)
@@ -671,6 +676,7 @@ class _AidsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     aah: _AahSection
 
 
+@functools.cache
 def load_aids(text: str | None = None) -> AidsCatalogue:
     """aids.yaml (§9: Pass'Sport campaign, sport wheelchairs, PCH, AAH)."""
     return _default_aids() if text is None else _load_aids(text)

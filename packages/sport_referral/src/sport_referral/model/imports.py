@@ -257,6 +257,8 @@ def _default_bboxes() -> tuple[tuple[float, float, float, float], ...]:
                  for territory in geo.territories for box in territory.bboxes)
 
 
+# Reference data, read once per process (cached per argument): pages call these on every request.
+@functools.cache
 def load_import_settings(text: str | None = None,
                          bboxes: tuple[tuple[float, float, float, float], ...] | None = None) -> ImportSettings:
     """Read ``import_settings.yaml`` (or ``text``); ``bboxes`` default to ``cfg:geo.bboxes``."""

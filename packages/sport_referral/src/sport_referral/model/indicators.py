@@ -174,6 +174,8 @@ def _read(name: str, text: str | None) -> object:
         raise IndicatorSettingsError(f"{name}: not valid YAML: {error}") from None
 
 
+# Reference data, read once per process (cached per argument): pages call these on every request.
+@functools.cache
 def load_indicator_settings(text: str | None = None) -> IndicatorSettings:
     """``indicator_settings.yaml`` (or ``text``). k must be ≥ 2 (k = 1 would publish single persons)."""
     return _shipped_settings() if text is None else _load_settings(text)
@@ -226,6 +228,7 @@ class _ColumnsFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     columns: list[OpendataColumn]
 
 
+@functools.cache
 def load_opendata_columns(text: str | None = None) -> tuple[OpendataColumn, ...]:
     """``opendata_columns.yaml``: the documented columns of the open-data export, in order."""
     name = "opendata_columns.yaml"
