@@ -11,7 +11,7 @@ Steps: generate the data set when the database is empty (bench/generate.py); sta
 each page at half its maximum (a Python driver that sends on a fixed schedule and measures from the
 scheduled time, so a stall is not hidden); finally the server's RSS. Results go to
 ``bench/results/<date>-<commit>-<scale>-<backend>.md`` and ``.json`` with each figure and its ratio to H.
-``--smoke`` (CI) runs everything for a second at small scale and only checks that it works.
+``--smoke`` (CI) runs everything for three seconds at small scale and only checks that it works.
 """
 
 from __future__ import annotations
@@ -39,7 +39,13 @@ from urllib.parse import urlencode
 import httpx
 from sqlalchemy import text
 
-from bench.generate import BENCH_PASSWORD, generate
+from bench.generate import (
+    BENCH_PASSWORD,
+    bench_targets,
+    generate,
+    session_forms,
+    status_moves,
+)
 from shared_core.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +53,9 @@ RESULTS = ROOT / "bench" / "results"
 SERVER_CPU, LOAD_CPU = 0, 1
 CONNECTIONS = 8
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
+# Long enough for the slowest page to answer a few times on a loaded CI machine.
+SMOKE_SECONDS = 3.0
+STATUS_MOVES = 3000  # enough to hold one move per referral in progress at any scale
 BARS = {"page_throughput_ratio": 0.30, "write_throughput_ratio": 0.10, "p50_ms": 10.0, "p99_ms": 50.0,
         "rss_mb": 200.0}
 
@@ -58,6 +67,8 @@ class Target:
     method: str
     path: str
     form: dict[str, str] | None = None  # POST body (form-encoded); the CSRF token is added
+    # Writes that change a record's state can be sent once per record: (path, form) pairs, one pass.
+    rotation: tuple[tuple[str, dict[str, str]], ...] = ()
 
     @property
     def is_write(self) -> bool:
@@ -76,6 +87,7 @@ class Measure:
     p99_ms: float | None = None
     open_loop_errors: int | None = None
     driver_limited: bool = False
+    p99_growth: float | None = None  # p99 here / p99 of the newest small-scale run on the same backend
 
 
 @dataclass
@@ -168,8 +180,8 @@ def sign_in(base: str, email: str) -> Session:
 def _wrk_script(target: Target, session: Session, directory: Path) -> Path | None:
     if not target.is_write:
         return None
-    body = urlencode({**(target.form or {}), "_csrf_token": session.csrf})
     script = directory / f"{target.name}.lua"
+    body = urlencode({**(target.form or {}), "_csrf_token": session.csrf})
     script.write_text(
         f'wrk.method = "{target.method}"\n'
         f"wrk.body = {json.dumps(body)}\n"
@@ -177,24 +189,33 @@ def _wrk_script(target: Target, session: Session, directory: Path) -> Path | Non
     return script
 
 
-async def _python_closed_loop(url: str, target: Target | None, session: Session | None, seconds: float
+async def _python_closed_loop(base: str, target: Target | None, session: Session | None, seconds: float
                               ) -> tuple[float, int]:
     """Fallback when Debian's wrk is absent: CONNECTIONS clients in a loop (slower than wrk: a floor)."""
     headers = {"Cookie": session.cookie, "X-CSRF-Token": session.csrf} if session else {}
-    body = {**(target.form or {}), "_csrf_token": session.csrf} if target and target.is_write and session else None
+    csrf = {"_csrf_token": session.csrf} if session else {}
+    if target is None:
+        requests: list[tuple[str, dict[str, str] | None]] = [("/bench/h", None)]
+    elif target.rotation:
+        requests = [(path, form | csrf) for path, form in target.rotation]
+    else:
+        requests = [(target.path, (target.form or {}) | csrf if target.is_write else None)]
     done = errors = 0
-    async with httpx.AsyncClient(headers=headers, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
         deadline = time.perf_counter() + seconds
+
+        once = target is not None and bool(target.rotation)
 
         async def worker() -> None:
             nonlocal done, errors
-            while time.perf_counter() < deadline:
+            while time.perf_counter() < deadline and not (once and done >= len(requests)):
+                path, body = requests[done % len(requests)]
+                done += 1
                 try:
-                    response = await (client.post(url, data=body) if body is not None else client.get(url))
+                    response = await (client.post(path, data=body) if body is not None else client.get(path))
                     errors += response.status_code >= 400
                 except httpx.HTTPError:
                     errors += 1
-                done += 1
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
         return done / (time.perf_counter() - started), errors
@@ -204,8 +225,9 @@ def closed_loop(base: str, target: Target | None, session: Session | None, secon
                 directory: Path) -> tuple[float, int]:
     """Maximum throughput with wrk (requests/s, errors: non-2xx/3xx answers plus socket errors)."""
     url = base + (target.path if target else "/bench/h")
-    if shutil.which("wrk") is None:
-        return asyncio.run(_python_closed_loop(url, target, session, seconds))
+    if shutil.which("wrk") is None or (target is not None and target.rotation):
+        # A rotation is sent once over (a state change cannot be repeated): wrk cannot stop after N requests.
+        return asyncio.run(_python_closed_loop(base, target, session, seconds))
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
     if session is not None:
         command += ["-H", f"Cookie: {session.cookie}", "-H", f"X-CSRF-Token: {session.csrf}"]
@@ -260,19 +282,40 @@ def open_loop(base: str, target: Target, session: Session, rate: float, seconds:
 
 # --- the run --------------------------------------------------------------------------------------
 
-def targets(database: Database) -> list[Target]:
+def targets(database: Database, today: dt.date) -> list[Target]:
+    """quality.md's pages and writes, on ids read back from the generated data (bench/generate.py)."""
+    found = bench_targets(database)
     with database.read() as session:
-        patient = session.execute(text("SELECT MIN(id) FROM patient")).scalar_one()
         commune = session.execute(text("SELECT commune_insee FROM sport_structure LIMIT 1")).scalar_one()
-    items = {f"item_{index}": "1" for index in range(1, 10)}
+        # Scale entries go to a patient of their own, so repeated runs never grow the timeline measured.
+        entry_patient = session.execute(text("SELECT MAX(id) FROM patient WHERE organisation_id = :centre"),
+                                        {"centre": found["centre"]}).scalar_one()
+    items = {f"item_{index}": "1" for index in range(1, 9)} | {"item_9": "0"}
     return [
         Target("patient_list", "psychiatrist", "GET", "/patients?q=mor&page=2"),
-        Target("patient_timeline", "psychiatrist", "GET", f"/patients/{patient}"),
+        Target("patient_timeline", "psychiatrist", "GET", found["patient_path"]),
+        Target("coordinator_inbox", "coordinator", "GET", "/sport/inbox"),
         Target("structure_search_30km", "psychiatrist", "GET",
                f"/api/v1/sport/structures?{urlencode({'commune': commune, 'radius_km': 30, 'family': 'moteur'})}"),
-        Target("scale_entry", "operator", "POST", f"/patients/{patient}/assessments",
-               {"scale": "phq9", **items}),
+        Target("indicators_page", "observer", "GET", "/observer/indicators"),
+        Target("scale_entry", "operator", "POST", f"/patients/{entry_patient}/assessments", {"scale": "phq9", **items}),
+        # Each open session can be recorded once, each referral in progress paused once: one pass over them.
+        Target("session_record", "operator", "POST", "/today", rotation=tuple(session_forms(database, today))),
+        Target("referral_status", "coordinator", "POST", "/sport/inbox", rotation=_first_moves(database)),
     ]
+
+
+def _first_moves(database: Database) -> tuple[tuple[str, dict[str, str]], ...]:
+    """One pause per referral in progress: later rounds predict versions a move may bump more than once."""
+    moved: set[str] = set()
+    first: list[tuple[str, dict[str, str]]] = []
+    for path, form in status_moves(database, STATUS_MOVES):
+        referral = path.split("/")[3]
+        if referral in moved:
+            break
+        moved.add(referral)
+        first.append((path, form))
+    return tuple(first)
 
 
 def _commit() -> str:
@@ -298,8 +341,8 @@ def run(scale: str, database_url: str, seconds: float) -> Report:
         with database.read() as session:
             counts = {name: session.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
                       for name in ("patient", "assessment", "rtms_course", "rtms_planned_session", "sport_structure",
-                                   "referral", "audit_event")}
-        plan = targets(database)
+                                   "referral", "rtms_session_record", "sport_referral_detail", "audit_event")}
+        plan = targets(database, dt.date.today())
     finally:
         database.dispose()
     report = Report(scale, "sqlite" if database_url.startswith("sqlite") else "postgresql", _commit(),
@@ -310,6 +353,11 @@ def run(scale: str, database_url: str, seconds: float) -> Report:
         h_rate, h_errors = closed_loop(base, None, None, seconds, workdir)
         report.measures.append(Measure("H (/bench/h)", "baseline", h_rate, 1.0, h_errors))
         for target in plan:
+            if not target.is_write:
+                # Steady state, not the first computation: the indicators table is cached until data moves,
+                # and only from its second computation (the first records the suppression register).
+                for _ in range(2):
+                    httpx.get(base + target.path, headers={"Cookie": sessions[target.role].cookie}, timeout=900)
             rate, errors = closed_loop(base, target, sessions[target.role], seconds, workdir)
             measure = Measure(target.name, "write" if target.is_write else "page", rate, rate / h_rate, errors)
             if not target.is_write:
@@ -323,6 +371,19 @@ def run(scale: str, database_url: str, seconds: float) -> Report:
     return report
 
 
+def add_growth(report: Report) -> None:
+    """quality.md's growth bar: p99 at this scale over p99 at 1 %, from the newest small run on this backend."""
+    small_runs = sorted(RESULTS.glob(f"*-small-{report.backend}.json"), key=lambda path: path.stat().st_mtime)
+    if report.scale == "small" or not small_runs:
+        return
+    small = {m["name"]: m for m in json.loads(small_runs[-1].read_text())["measures"]}
+    for measure in report.measures:
+        before = small.get(measure.name, {}).get("p99_ms")
+        if measure.p99_ms is not None and before:
+            measure.p99_growth = measure.p99_ms / before
+    report.notes.append(f"p99 growth relative to {small_runs[-1].name}")
+
+
 def write_report(report: Report) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = f"{report.date[:10]}-{report.commit}-{report.scale}-{report.backend}"
@@ -330,15 +391,17 @@ def write_report(report: Report) -> Path:
     lines = [f"# Benchmark {report.scale} ({report.backend}), commit {report.commit}, {report.date}", "",
              "Data: " + ", ".join(f"{name} {count:,}" for name, count in report.counts.items()), "",
              f"Each figure: {report.duration_s:.0f} s; server pinned to CPU {SERVER_CPU}, load to CPU {LOAD_CPU}.", "",
-             "| measure | kind | req/s | × H | errors | open-loop rate | p50 ms | p99 ms | open-loop errors |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| measure | kind | req/s | × H | errors | open-loop rate | p50 ms | p99 ms | open-loop errors "
+             "| p99 growth |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for m in report.measures:
         def cell(value: float | None, digits: int = 1) -> str:
             return "" if value is None else f"{value:.{digits}f}"
         limited = " (driver-limited)" if m.driver_limited else ""
         lines.append(f"| {m.name} | {m.kind} | {m.requests_per_second:.0f} | {cell(m.ratio_to_h, 2)} | {m.errors} | "
                      f"{cell(m.open_loop_rate, 0)}{limited} | {cell(m.p50_ms)} | {cell(m.p99_ms)} | "
-                     f"{'' if m.open_loop_errors is None else m.open_loop_errors} |")
+                     f"{'' if m.open_loop_errors is None else m.open_loop_errors} | {cell(m.p99_growth, 2)} |")
+    lines += [f"\n{note}" for note in report.notes]
     lines += ["", f"Server RSS after the run: {report.rss_mb or 0:.0f} MB (bar {BARS['rss_mb']:.0f} MB).",
               f"Bars: pages ≥ {BARS['page_throughput_ratio']} × H, writes ≥ {BARS['write_throughput_ratio']} × H, "
               f"open loop p50 ≤ {BARS['p50_ms']:.0f} ms and p99 ≤ {BARS['p99_ms']:.0f} ms."]
@@ -352,11 +415,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", choices=["small", "medium", "national"], default="small")
     parser.add_argument("--database-url", default=None, help="default: an SQLite file bench/out/<scale>.db")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
-    parser.add_argument("--smoke", action="store_true", help="CI: small scale, 1 s each, only checks that it works")
+    parser.add_argument("--smoke", action="store_true", help="CI: small scale, 3 s each, only checks that it works")
     arguments = parser.parse_args(argv)
     if arguments.smoke:
         with tempfile.TemporaryDirectory(prefix="parcours-bench-smoke-") as tmp:
-            report = run("small", f"sqlite:///{Path(tmp) / 'smoke.db'}", 1.0)
+            report = run("small", f"sqlite:///{Path(tmp) / 'smoke.db'}", SMOKE_SECONDS)
         failed = [m.name for m in report.measures if m.requests_per_second <= 0 or m.errors or m.open_loop_errors]
         print("\n".join(f"{m.name}: {m.requests_per_second:.0f} req/s, {m.errors} errors" for m in report.measures))
         if failed:
@@ -364,6 +427,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     url = arguments.database_url or f"sqlite:///{ROOT / 'bench' / 'out' / f'{arguments.scale}.db'}"
     report = run(arguments.scale, url, arguments.duration)
+    add_growth(report)
     print(write_report(report).read_text())
 
 

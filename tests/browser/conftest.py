@@ -188,9 +188,20 @@ def login(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
 _axe = Axe()
 
 
+MAX_FULL_PAGE_HEIGHT = 6000  # CSS pixels
+
+
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / f"{name}.png"
+    height = int(page.evaluate("() => document.documentElement.scrollHeight"))
+    if height > MAX_FULL_PAGE_HEIGHT:
+        # A very tall capture (a directory of thousands of clubs) can crash Chromium's GPU process and
+        # take the page down with it; the top of the page is enough for a person to look at.
+        page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": page.viewport_size["width"] if
+                                              page.viewport_size else 1280, "height": MAX_FULL_PAGE_HEIGHT},
+                        full_page=True)
+        return path
     try:
         page.screenshot(path=str(path), full_page=True)
     except PlaywrightError:

@@ -60,6 +60,10 @@ def test_prescribe_send_accept_report_and_see_it(page: Page, new_context: Callab
         page.get_by_role("button", name="Signer la prescription").click()
     expect(page.locator("h1")).to_contain_text("Prescription d'APA")
     check_axe(page, "sport-prescription-search")
+    # A city lists only its nearest structures: look the demo ones up by name.
+    page.fill("#field-structure-name", "Strasbourg")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Relancer la recherche").click()
 
     results = page.locator("#search-results > li")
     chosen = None

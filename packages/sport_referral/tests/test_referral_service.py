@@ -210,3 +210,14 @@ def test_report_form_bounds() -> None:
                                       today=TODAY)
     assert report is None
     assert {e.field for e in errors} == {"performed_on", "performer_profession", "ricci_gagnon_score"}
+
+
+def test_the_prescription_page_lists_the_nearest_structures_and_finds_one_by_name(
+        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sport, "SEARCH_ROWS_SHOWN", 2)
+    prescription_id = sport.create_prescription(database, PRESCRIBER, "P-1", FORM, prescriber_name="x", today=TODAY)
+    page = sport.prescription_page(database, PRESCRIBER, prescription_id, today=TODAY)
+    assert [row.structure_id for row in page.search_rows] == ["s-a", "s-b"]
+    assert page.search_total == 3
+    by_name = sport.prescription_page(database, PRESCRIBER, prescription_id, today=TODAY, name="mss S-NONE")
+    assert [row.structure_id for row in by_name.search_rows] == ["s-none"] and by_name.search_total == 1

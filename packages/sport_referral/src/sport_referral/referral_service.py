@@ -236,8 +236,9 @@ class PrescriptionPage(msgspec.Struct, frozen=True, kw_only=True):
     lint_hits: list[LintHit]
     referrals: list[ReferralSummary]
     search: MatchResult | None
-    search_rows: list[SearchRow]
+    search_rows: list[SearchRow]  # the nearest SEARCH_ROWS_SHOWN that match the name filter
     search_error: list[FieldError]
+    search_total: int = 0  # every structure that passed the filters (and the name filter)
 
 
 class ConsentRow(msgspec.Struct, frozen=True):
@@ -316,12 +317,22 @@ def _aware(day: dt.date, hour: int = 10) -> dt.datetime:
 
 
 def _events_of(session: Session, patient_id: str) -> list[ConsentEvent]:
-    rows = session.execute(
-        select(Consent, ConsentWithdrawal).outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
-        .where(Consent.patient_id == patient_id).order_by(Consent.granted_at, Consent.id)
-    ).all()
-    return [ConsentEvent(c.id, c.patient_id, c.scope, c.recipient, c.granted_at, c.granted_by, c.collection_mode,
-                         w.withdrawn_at if w else None) for c, w in rows]
+    return _events_of_patients(session, [patient_id]).get(patient_id, [])
+
+
+def _events_of_patients(session: Session, patient_ids: Sequence[str]) -> dict[str, list[ConsentEvent]]:
+    """Consent events per patient, oldest first, in one query for a whole list (no query per row)."""
+    found: dict[str, list[ConsentEvent]] = {}
+    for start in range(0, len(patient_ids), 500):  # bounded IN lists
+        rows = session.execute(
+            select(Consent, ConsentWithdrawal).outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
+            .where(Consent.patient_id.in_(patient_ids[start:start + 500])).order_by(Consent.granted_at, Consent.id)
+        ).all()
+        for c, w in rows:
+            found.setdefault(c.patient_id, []).append(ConsentEvent(
+                c.id, c.patient_id, c.scope, c.recipient, c.granted_at, c.granted_by, c.collection_mode,
+                w.withdrawn_at if w else None))
+    return found
 
 
 def _structure(row: SportStructure) -> Structure:
@@ -581,13 +592,21 @@ def _search(session: Session, row: SportPrescription, patient: Patient, today: d
     return result, rows, []
 
 
+# Structures listed on the prescription page, nearest first: a city has thousands within 30 km and a
+# prescriber chooses among the closest, or looks one up by name; the count says how many fit.
+SEARCH_ROWS_SHOWN = 30
+
+
 def prescription_page(database: Database, actor: Actor, prescription_id: str, *, today: dt.date,
-                      radius_km: float | None = None, with_search: bool = True) -> PrescriptionPage:
+                      radius_km: float | None = None, name: str = "", with_search: bool = True) -> PrescriptionPage:
     """The signed prescription, its referrals and the structures that fit it (§7, M-10 reasons)."""
     with audit.audited_read(database) as session:
         row, patient = _load_prescription(session, actor, prescription_id)
         search, search_rows, search_error = (_search(session, row, patient, today, radius_km) if with_search
                                              else (None, [], []))
+        if name.strip():
+            wanted = fold(name)
+            search_rows = [r for r in search_rows if wanted in fold(r.name)]
         audit.record(session, actor, "read", "sport_prescription", row.id, patient_id=patient.id)
         return PrescriptionPage(
             patient_id=patient.id, patient_name=f"{patient.family_name} {patient.given_names}",
@@ -596,7 +615,8 @@ def prescription_page(database: Database, actor: Actor, prescription_id: str, *,
             expires_on=row.expires_on, eligibility=row.eligibility, needs=msgspec.convert(row.needs, PatientNeeds),
             medical_notes=row.medical_notes, lint_hits=msgspec.convert(row.lint_hits, list[LintHit]),
             referrals=_summaries(session, SportReferralDetail.prescription_id == row.id),
-            search=search, search_rows=search_rows, search_error=search_error)
+            search=search, search_rows=search_rows[:SEARCH_ROWS_SHOWN], search_error=search_error,
+            search_total=len(search_rows))
 
 
 def search_structures_for(database: Database, actor: Actor, prescription_id: str, *, today: dt.date,
@@ -1095,9 +1115,9 @@ def inbox(database: Database, actor: Actor, *, status: str = "open", query: str 
         folded = fold(query)
         referral_settings = load_prescription_settings().referral
         out: list[InboxRow] = []
-        events_by_patient: dict[str, list[ConsentEvent]] = {}
+        events_by_patient = _events_of_patients(session, sorted({patient.id for *_, patient in rows}))
         for referral, detail, structure_name, patient in rows:
-            events = events_by_patient.setdefault(patient.id, _events_of(session, patient.id))
+            events = events_by_patient.get(patient.id, [])
             consented = active_consent(events, "share_referral", detail.structure_id, now) is not None
             label = f"{patient.family_name} {patient.given_names}" if consented else None
             if folded and folded not in fold(f"{label or ''} {referral.id}"):

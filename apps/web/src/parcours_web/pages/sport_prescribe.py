@@ -119,11 +119,11 @@ def _radius(raw: str | None) -> tuple[float | None, list[FieldError]]:
 
 @page_get("/sport/prescriptions/{prescription_id:str}", CLINICAL)
 async def prescription_view(request: Request[Any, Any, Any], prescription_id: FromPath[str],
-                            radius_km: FromQuery[str | None] = None) -> Response[Any]:
+                            radius_km: FromQuery[str | None] = None, name: FromQuery[str] = "") -> Response[Any]:
     radius, errors = _radius(radius_km)
     page = await call(sport.prescription_page, app_context(request).database, current_actor(request),
-                      prescription_id, today=_today(), radius_km=radius)
-    return render(request, "sport/prescription.html", page, radius_km=radius_km or "", errors=errors,
+                      prescription_id, today=_today(), radius_km=radius, name=name[:100])
+    return render(request, "sport/prescription.html", page, radius_km=radius_km or "", name=name[:100], errors=errors,
                   criteria=load_limitation_catalogue().criteria)
 
 
