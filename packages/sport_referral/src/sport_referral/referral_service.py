@@ -324,14 +324,15 @@ def _events_of_patients(session: Session, patient_ids: Sequence[str]) -> dict[st
     """Consent events per patient, oldest first, in one query for a whole list (no query per row)."""
     found: dict[str, list[ConsentEvent]] = {}
     for start in range(0, len(patient_ids), 500):  # bounded IN lists
+        # Columns, not entities: an inbox reads a thousand consent rows or more.
         rows = session.execute(
-            select(Consent, ConsentWithdrawal).outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
+            select(Consent.id, Consent.patient_id, Consent.scope, Consent.recipient, Consent.granted_at,
+                   Consent.granted_by, Consent.collection_mode, ConsentWithdrawal.withdrawn_at)
+            .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
             .where(Consent.patient_id.in_(patient_ids[start:start + 500])).order_by(Consent.granted_at, Consent.id)
         ).all()
-        for c, w in rows:
-            found.setdefault(c.patient_id, []).append(ConsentEvent(
-                c.id, c.patient_id, c.scope, c.recipient, c.granted_at, c.granted_by, c.collection_mode,
-                w.withdrawn_at if w else None))
+        for row in rows:
+            found.setdefault(row.patient_id, []).append(ConsentEvent(*row))
     return found
 
 
