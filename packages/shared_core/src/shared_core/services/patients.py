@@ -168,10 +168,6 @@ def _search_key(family_name: str, given_names: str) -> str:
     return fold(f"{family_name} {given_names}")
 
 
-_SUMMARY_COLUMNS = (Patient.id, Patient.family_name, Patient.given_names, Patient.birth_date, Patient.sex,
-                    Patient.commune_insee)
-
-
 def _summary(patient: Patient) -> PatientSummary:
     return PatientSummary(patient.id, patient.family_name, patient.given_names, patient.birth_date,
                           patient.sex, patient.commune_insee)
@@ -291,11 +287,10 @@ def search_patients(database: Database, actor: Actor, query: str, page: int, pag
         ))
     with audit.audited_read(database) as session:
         total = session.scalar(select(func.count()).select_from(Patient).where(*conditions)) or 0
-        # Columns, not entities: the list needs six fields, and loading objects cost more than the query.
-        rows = session.execute(
-            select(*_SUMMARY_COLUMNS).where(*conditions).order_by(Patient.search_key, Patient.id)
+        patients = session.scalars(
+            select(Patient).where(*conditions).order_by(Patient.search_key, Patient.id)
             .limit(page_size).offset((page - 1) * page_size)
         ).all()
         audit.record(session, actor, "search", "patient_list", None,
-                     detail=f"{len(rows)} of {total} shown, page {page}")
-        return PatientPage([PatientSummary(*row) for row in rows], total, page, page_size, query)
+                     detail=f"{len(patients)} of {total} shown, page {page}")
+        return PatientPage([_summary(p) for p in patients], total, page, page_size, query)
