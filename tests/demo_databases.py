@@ -16,18 +16,18 @@ from shared_core.testing import postgres_url, throwaway_postgres_database
 
 
 @contextmanager
-def seeded_database(directory: Path, name: str) -> Iterator[Database]:
+def _database_url(directory: Path, name: str) -> Iterator[str]:
     base = postgres_url()
     if base is None:
-        database = Database(f"sqlite:///{directory / 'demo.db'}")
-        try:
-            upgrade(database)
-            seed(database)
-            yield database
-        finally:
-            database.dispose()
+        yield f"sqlite:///{directory / 'demo.db'}"
         return
     with throwaway_postgres_database(base, f"parcours_{name}") as url:
+        yield url
+
+
+@contextmanager
+def seeded_database(directory: Path, name: str) -> Iterator[Database]:
+    with _database_url(directory, name) as url:
         database = Database(url)
         try:
             upgrade(database)
