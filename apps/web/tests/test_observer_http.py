@@ -290,3 +290,25 @@ def test_a_cell_hidden_once_stays_hidden_in_later_exports_of_the_period(client_f
                 sent_at=_at(dt.date(2026, 1, 28))))
     later = sent_68()
     assert later["suppressed"] == "true" and later["suppression"] == "secondary" and later["value"] == ""
+
+
+def test_cached_results_follow_the_data_and_the_language(client_for: Client, database: Database) -> None:
+    """The rendered tables are reused between requests; a referral that moves, and a change of
+    language, must still show at once."""
+    seed_referrals(database)
+    observer, csrf = client_for("observer")
+    path = f"/observer/indicators?{PERIOD}&area=D:67"
+    first = observer.get(path).text
+    assert ">30<" in first and "Indicateurs par mois" in first
+    assert observer.get(path).text == first
+    # One of department 68's referrals is re-located to 67 and moves (every move writes an event).
+    with database.write() as session:
+        detail = session.get(SportReferralDetail, "R-SECRET00031")
+        assert detail is not None and detail.patient_department_code == "68"
+        detail.patient_department_code = "67"
+        session.add(ReferralEvent(referral_id="R-SECRET00031", source="sent", target="received", actor_id="c",
+                                  actor_role="coordinator", at=_at(dt.date(2026, 1, 20))))
+    assert ">31<" in observer.get(path).text
+    observer.post("/language", data={"locale": "en", "next": "/", "_csrf_token": csrf})
+    english = observer.get(path).text
+    assert ">31<" in english and "Indicators by month" in english and "Indicateurs par mois" not in english

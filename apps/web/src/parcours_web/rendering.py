@@ -73,19 +73,11 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
 
 
-def render(
-    request: Request[Any, Any, Any],
-    template: str,
-    view: Any = None,
-    *,
-    status: int = 200,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response[str]:
+def _page_context(request: Request[Any, Any, Any], cookies: list[Cookie]) -> dict[str, Any]:
+    """What every template may use: the translator, the principal, the CSRF token, navigation."""
     context = app_context(request)
     translator = translator_for(request)
     principal = current_principal(request)
-    cookies: list[Cookie] = []
     if principal is not None:
         csrf_token = principal.csrf_token or ""
     else:
@@ -95,19 +87,38 @@ def render(
             cookies.append(Cookie(key=ANON_CSRF_COOKIE, value=anon_cookie, httponly=True, samesite="lax",
                                   secure=context.settings.cookie_secure, path="/"))
         csrf_token = anonymous_csrf_token(context.settings.secret_key, anon_cookie)
-    html = context.templates.get_template(template).render(
-        view=view,
-        principal=principal,
-        _=translator.gettext,
-        ngettext=translator.ngettext,
-        t=translator,
-        locale=translator.locale,
-        csrf_token=csrf_token,
-        csrf_input=Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(csrf_token)),
-        nav=nav_for(principal),
-        path=request.url.path,
-        lx=lambda obj, base="label": getattr(obj, f"{base}_{translator.locale}"),
-        scale_labels=ScaleLabels(context.catalogue, translator.locale, translator.gettext),
-        **extra,
-    )
+    return {
+        "principal": principal,
+        "_": translator.gettext,
+        "ngettext": translator.ngettext,
+        "t": translator,
+        "locale": translator.locale,
+        "csrf_token": csrf_token,
+        "csrf_input": Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(csrf_token)),
+        "nav": nav_for(principal),
+        "path": request.url.path,
+        "lx": lambda obj, base="label": getattr(obj, f"{base}_{translator.locale}"),
+        "scale_labels": ScaleLabels(context.catalogue, translator.locale, translator.gettext),
+    }
+
+
+def render_fragment(request: Request[Any, Any, Any], template: str, view: Any = None, **extra: Any) -> Markup:
+    """A part of a page rendered on its own, for a page that caches it (it must not hold a CSRF token)."""
+    html = app_context(request).templates.get_template(template).render(
+        view=view, **_page_context(request, []), **extra)
+    return Markup(html)  # noqa: S704 - autoescaped template output
+
+
+def render(
+    request: Request[Any, Any, Any],
+    template: str,
+    view: Any = None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[str]:
+    cookies: list[Cookie] = []
+    html = app_context(request).templates.get_template(template).render(
+        view=view, **_page_context(request, cookies), **extra)
     return Response(html, media_type=MediaType.HTML, status_code=status, headers=headers or {}, cookies=cookies)

@@ -62,7 +62,7 @@ MAX_MONTHS = 24
 BATCH = 900
 COG_YEAR = 2026
 SOFTWARE_VERSION = "parcours 0.1.0"
-CACHE_SIZE = 2
+CACHE_SIZE = 4
 GEO_BASES: tuple[str, ...] = ("patient_residence", "structure_location")
 GeoBasis = Literal["patient_residence", "structure_location"]
 
@@ -226,23 +226,20 @@ def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> lis
     return facts
 
 
-def _fingerprint(database: Database) -> tuple[int, int, int]:
-    """Changes when a referral moves, is created or gets an attendance row (primary-key look-ups only)."""
-    with database.read() as session:
-        return (session.scalar(select(func.max(ReferralEvent.id))) or 0,
-                session.scalar(select(func.max(SportAttendance.id))) or 0,
-                session.scalar(select(func.count()).select_from(SportReferralDetail)) or 0)
+def _fingerprint(database: Database, register_key: str) -> tuple[Any, ...]:
+    """Changes when a referral moves, is created or gets an attendance row, or when the period's
+    suppression register grows: one row of primary-key and unique-key look-ups."""
+    with database.read_rows() as connection:
+        return tuple(connection.execute(select(
+            select(func.max(ReferralEvent.id)).scalar_subquery(),
+            select(func.max(SportAttendance.id)).scalar_subquery(),
+            select(func.count()).select_from(SportReferralDetail).scalar_subquery(),
+            select(SportSuppressionRegister.updated_at)
+            .where(SportSuppressionRegister.period_key == register_key).scalar_subquery())).one())
 
 
 def _register_key(query: IndicatorQuery) -> str:
     return f"{query.period_start.isoformat()}/{query.period_end.isoformat()}/{query.geo_basis}"
-
-
-def _register_version(database: Database, key: str) -> str:
-    with database.read() as session:
-        stamp = session.scalar(select(SportSuppressionRegister.updated_at)
-                               .where(SportSuppressionRegister.period_key == key))
-        return stamp.isoformat() if stamp is not None else ""
 
 
 def _previously_suppressed(database: Database, key: str) -> frozenset[CellKey]:
@@ -308,22 +305,24 @@ def observer_indicators(database: Database, actor: Actor, query: IndicatorQuery,
     now = utcnow()
     as_of = as_of or now.astimezone(PARIS).date()
     register_key = _register_key(query)
-    # The register is in the key: a cell another scope hid since must not come back from the cache.
-    cache_key = (str(database.url), query, as_of, _fingerprint(database), _register_version(database, register_key),
-                 settings.k, settings.hide_zero)
+    # The register is in the fingerprint: a cell another scope hid since must not come back from the cache.
+    fingerprint = _fingerprint(database, register_key)
+    cache_key = (str(database.url), query, as_of, fingerprint, settings.k, settings.hide_zero)
     table = _CACHE.get(cache_key)
     if table is None:
         facts = load_facts(database, query, as_of)
-        table = compute_indicators(facts, period_start=query.period_start, period_end=query.period_end, as_of=as_of,
-                                   settings=settings, geo_basis=query.geo_basis,
-                                   previously_suppressed=_previously_suppressed(database, register_key))
-        _keep_register(database, register_key, table.register)
-        if _register_version(database, register_key) == cache_key[4]:
+        computed = compute_indicators(facts, period_start=query.period_start, period_end=query.period_end,
+                                      as_of=as_of, settings=settings, geo_basis=query.geo_basis,
+                                      previously_suppressed=_previously_suppressed(database, register_key))
+        _keep_register(database, register_key, computed.register)
+        # Scoped once, so a page shown again gets the very same table object (its view is cached on it).
+        table = _scoped(computed, query)
+        if _fingerprint(database, register_key) == fingerprint:
             _CACHE.put(cache_key, table)
     with audit.audited_read(database) as session:
         audit.record(session, actor, "read", "sport_indicators", None,
                      detail=f"{query.scope_level}:{query.scope_code} {query.period_label} {query.geo_basis}")
-    return ObserverIndicators(query=query, table=_scoped(table, query), generated_at=now)
+    return ObserverIndicators(query=query, table=table, generated_at=now)
 
 
 def _scoped(table: IndicatorTable, query: IndicatorQuery) -> IndicatorTable:

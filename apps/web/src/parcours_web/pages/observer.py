@@ -4,23 +4,29 @@ department and month, and the open-data CSV / JSON export of exactly the same ce
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Any, Literal
 
 from litestar import Request, Response
 from litestar.params import FromQuery
+from markupsafe import Markup
 
 from parcours_web import directory_labels
 from parcours_web.auth.roles import ADMIN, OBSERVER
-from parcours_web.context import app_context, current_actor
+from parcours_web.context import app_context, current_actor, translator_for
 from parcours_web.indicator_view import INDICATORS, build_view, geo_names
 from parcours_web.pages._routing import call, page_get
-from parcours_web.rendering import render
+from parcours_web.rendering import render, render_fragment
 from shared_core.errors import ValidationFailed
 from sport_referral import indicator_service
+from sport_referral.model.indicators import IndicatorTable
 
 OBSERVERS = frozenset({OBSERVER, ADMIN})
 PARIS_TODAY = indicator_service.PARIS
 ORGANISATION = "Parcours"
+RESULTS_CACHED = 8
+# Only touched on the event loop (the handler is async and renders there): no lock.
+_RESULTS: OrderedDict[tuple[int, str, str], tuple[IndicatorTable, Markup]] = OrderedDict()
 
 
 def _today() -> dt.date:
@@ -58,11 +64,31 @@ async def indicators_page(request: Request[Any, Any, Any], period_from: FromQuer
     try:
         query = indicator_service.parse_indicator_query(raw, today)
     except ValidationFailed as failure:
-        return render(request, "observer/indicators.html", None, status=422, errors=failure.errors, **common)
+        return render(request, "observer/indicators.html", None, status=422, errors=failure.errors, results=None,
+                      **common)
     result = await call(indicator_service.observer_indicators, app_context(request).database, current_actor(request),
                         query)
-    return render(request, "observer/indicators.html", build_view(result), errors=[],
-                  export_query=_query_string(query), **common)
+    return render(request, "observer/indicators.html", None, errors=[], results=_results(request, result, common),
+                  **common)
+
+
+def _results(request: Request[Any, Any, Any], result: indicator_service.ObserverIndicators,
+             common: dict[str, Any]) -> Markup:
+    """The tables and charts, rendered once per computed table and language. The service hands back
+    the same table object until the data change; the rendering holds aggregates only, the same for
+    every observer who asks, so it is reused as it is."""
+    export_query = _query_string(result.query)
+    key = (id(result.table), export_query, translator_for(request).locale)
+    cached = _RESULTS.get(key)
+    if cached is not None and cached[0] is result.table:
+        _RESULTS.move_to_end(key)
+        return cached[1]
+    html = render_fragment(request, "observer/_indicator_results.html", build_view(result),
+                           export_query=export_query, **common)
+    _RESULTS[key] = (result.table, html)
+    while len(_RESULTS) > RESULTS_CACHED:
+        _RESULTS.popitem(last=False)
+    return html
 
 
 async def _export(request: Request[Any, Any, Any], fmt: Literal["csv", "json"],
