@@ -105,7 +105,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """Engine and session factory. ``write()``, ``read()`` and ``read_rows()`` are the only ways services touch data."""
+    """Engine and session factory: ``write()``, ``read()``, ``read_rows()`` and ``write_rows()`` are the only
+    ways services touch data."""
 
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = normalise_url(url)
@@ -146,6 +147,12 @@ class Database:
     def read_rows(self) -> Iterator[Connection]:
         """A read transaction without the ORM, for the hottest lookups (a few columns, no entities)."""
         with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def write_rows(self) -> Iterator[Connection]:
+        """A write transaction without the ORM, for rows appended in bulk (the audit trail of reads)."""
+        with self._write_engine.connect() as connection, connection.begin():
             yield connection
 
     def ping(self) -> bool:

@@ -85,8 +85,8 @@ def _read_trail_writer(database: Database) -> GroupCommit[dict[str, Any]]:
                 owner = database_ref()
                 if owner is None:
                     raise RuntimeError("the database was disposed before its audit rows were written")
-                with owner.write() as session:
-                    session.execute(insert(AuditEvent), rows)
+                with owner.write_rows() as connection:
+                    connection.execute(insert(AuditEvent), rows)
 
             writer = _writers[database] = GroupCommit(write_batch)
         return writer
