@@ -8,6 +8,7 @@ sent without consent; a decline needs its reason; a stale form answers 409.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -388,3 +389,22 @@ def test_an_operator_reads_but_cannot_sign_or_send(world: World, client_for: Cli
     refused = operator.post(f"/sport/prescriptions/{prescription_id}/referrals",
                             data={"_csrf_token": token, "structure_id": "struct-a"}, follow_redirects=False)
     assert refused.status_code == 403
+
+
+def test_the_inbox_shows_a_page_and_appends_the_next_one(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sport_referral import referral_service
+
+    monkeypatch.setattr(referral_service, "INBOX_PAGE", 2)
+    sent = [_sent_referral(world) for _ in range(3)]
+    a = world.coordinator_a
+    first = a.get("/sport/inbox")
+    assert first.status_code == 200 and "3 orientations" in first.text
+    assert sent[2] in first.text and sent[1] in first.text and sent[0] not in first.text
+    next_url = f"/sport/inbox?status=open&q=&after={sent[1]}"
+    assert html.escape(next_url) in first.text and "Afficher les orientations suivantes" in first.text
+    appended = a.get(next_url, headers={"HX-Request": "true"})
+    assert appended.status_code == 200 and "<html" not in appended.text and "<tr>" in appended.text
+    assert sent[0] in appended.text and sent[1] not in appended.text and "orientations suivantes" not in appended.text
+    page_of_its_own = a.get(next_url)
+    assert "<html" in page_of_its_own.text and sent[0] in page_of_its_own.text
+    assert "Revenir aux plus récentes" in page_of_its_own.text

@@ -80,8 +80,8 @@ def database(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Database]
 
 
 def _sent(database: Database, structure_id: str = "s-a",
-          scopes: tuple[str, ...] = ("share_referral", "share_contact_phone")) -> str:
-    prescription_id = sport.create_prescription(database, PRESCRIBER, "P-1", FORM, prescriber_name="Dr Test",
+          scopes: tuple[str, ...] = ("share_referral", "share_contact_phone"), patient_id: str = "P-1") -> str:
+    prescription_id = sport.create_prescription(database, PRESCRIBER, patient_id, FORM, prescriber_name="Dr Test",
                                                 today=TODAY)
     referral_id = sport.create_referral_draft(database, PRESCRIBER, prescription_id, structure_id)
     sport.record_referral_consents(database, PRESCRIBER, referral_id, scopes=list(scopes), granted_by="patient",
@@ -221,3 +221,38 @@ def test_the_prescription_page_lists_the_nearest_structures_and_finds_one_by_nam
     assert page.search_total == 3
     by_name = sport.prescription_page(database, PRESCRIBER, prescription_id, today=TODAY, name="mss S-NONE")
     assert [row.structure_id for row in by_name.search_rows] == ["s-none"] and by_name.search_total == 1
+
+
+def test_the_inbox_pages_newest_first_and_searches_only_what_it_may_show(database: Database,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sport, "INBOX_PAGE", 4)
+    monkeypatch.setattr(sport, "INBOX_SEARCH_BATCH", 3)
+    with database.write() as session:
+        session.add(Patient(id="P-2", organisation_id="org-centre", family_name="Martin", given_names="Paul",
+                            birth_date=dt.date(1975, 1, 2), sex="M", search_key=fold("Martin Paul"), created_by="t"))
+    sent = [_sent(database, patient_id="P-2" if index == 4 else "P-1") for index in range(9)]
+    hidden = sent[4]
+    consent = next(c for c in sport.prescriber_referral(database, PRESCRIBER, hidden).consents
+                   if c.scope == "share_referral")
+    sport.withdraw_referral_consent(database, PRESCRIBER, hidden, consent.consent_id)
+
+    pages, after = [], None
+    while True:
+        page = sport.inbox(database, COORD_A, status="all", after=after)
+        assert page.total == 9
+        pages.append([row.referral_id for row in page.rows])
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert pages == [sent[8:4:-1], sent[4:0:-1], sent[:1]]  # newest first, each once
+    assert sport.inbox(database, COORD_A, status="open").total == 8
+    assert sport.inbox(database, COORD_A, status="all", query="martin").rows == []
+
+    found = sport.inbox(database, COORD_A, status="all", query="durand")
+    following = sport.inbox(database, COORD_A, status="all", query="durand", after=found.next_after)
+    names = [row.referral_id for row in found.rows + following.rows]
+    # The name is searchable only where it may be shown: not on the referral whose consent was withdrawn.
+    assert found.total == 8 and hidden not in names and len(names) == 8 and following.next_after is None
+    by_number = sport.inbox(database, COORD_A, status="all", query=hidden)
+    assert [(row.referral_id, row.patient_label) for row in by_number.rows] == [(hidden, None)]
+    assert sport.inbox(database, COORD_A, status="all", after="R-UNKNOWN").rows == []

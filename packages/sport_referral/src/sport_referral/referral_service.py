@@ -22,10 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared_core.actors import Actor
@@ -65,6 +65,7 @@ from sport_referral.model.prescription import (
     PatientIdentity,
     PrescriberContact,
     ReferralFile,
+    ReferralSettings,
 )
 from sport_referral.model.prescription import Referral as ReferralRecord
 from sport_referral.model.structures import REFERRAL_TARGET_KINDS, Structure
@@ -128,7 +129,11 @@ REFERRAL_CONSENT_SCOPES: tuple[str, ...] = (
 )
 STRUCTURE_BOUND_SCOPES = frozenset({"share_referral", "share_contact_phone", "share_contact_email", "share_address"})
 OPEN_STATUSES: tuple[str, ...] = ("sent", "received", "accepted", "in_progress", "on_hold")
-INBOX_LIMIT = 200
+INBOX_PAGE = 25
+# A name search reads the status's referrals in batches and checks consent on each (a name is only
+# searchable where it may be shown); this bounds one search.
+INBOX_SEARCH_LIMIT = 5000
+INBOX_SEARCH_BATCH = 200
 KM_PER_DEGREE = 111.32
 LINT_ACKNOWLEDGE = "This text will be visible to the structure: confirm it is needed, or reword it."
 
@@ -306,7 +311,10 @@ class InboxPage(msgspec.Struct, frozen=True, kw_only=True):
     rows: list[InboxRow]
     status: str
     query: str
-    total: int
+    total: int  # referrals in this status; with a name search, those that match (up to INBOX_SEARCH_LIMIT read)
+    after: str | None = None  # the referral this page follows (keyset paging, newest first)
+    next_after: str | None = None  # where the next page starts, when there is one
+    search_truncated: bool = False  # the name search stopped at INBOX_SEARCH_LIMIT referrals
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -320,17 +328,20 @@ def _events_of(session: Session, patient_id: str) -> list[ConsentEvent]:
     return _events_of_patients(session, [patient_id]).get(patient_id, [])
 
 
-def _events_of_patients(session: Session, patient_ids: Sequence[str]) -> dict[str, list[ConsentEvent]]:
-    """Consent events per patient, oldest first, in one query for a whole list (no query per row)."""
+def _events_of_patients(session: Session, patient_ids: Sequence[str],
+                        scope: str | None = None) -> dict[str, list[ConsentEvent]]:
+    """Consent events per patient (of one scope, or all), oldest first, in one query for a whole list."""
     found: dict[str, list[ConsentEvent]] = {}
     for start in range(0, len(patient_ids), 500):  # bounded IN lists
-        # Columns, not entities: an inbox reads a thousand consent rows or more.
-        rows = session.execute(
+        # Columns, not entities: an inbox reads hundreds of consent rows.
+        statement = (
             select(Consent.id, Consent.patient_id, Consent.scope, Consent.recipient, Consent.granted_at,
                    Consent.granted_by, Consent.collection_mode, ConsentWithdrawal.withdrawn_at)
             .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
-            .where(Consent.patient_id.in_(patient_ids[start:start + 500])).order_by(Consent.granted_at, Consent.id)
-        ).all()
+            .where(Consent.patient_id.in_(patient_ids[start:start + 500])).order_by(Consent.granted_at, Consent.id))
+        if scope is not None:
+            statement = statement.where(Consent.scope == scope)
+        rows = session.execute(statement).all()
         for row in rows:
             found.setdefault(row.patient_id, []).append(ConsentEvent(*row))
     return found
@@ -1097,37 +1108,111 @@ def _save_report(database: Database, actor: Actor, referral_id: str, expected_ve
         return row.id
 
 
-def inbox(database: Database, actor: Actor, *, status: str = "open", query: str = "") -> InboxPage:
-    """Referrals sent to the actor's structures; names only where ``share_referral`` is in force."""
+_INBOX_COLUMNS = (
+    SportReferralDetail.referral_id.label("id"), SportReferralDetail.status, SportStructure.name,
+    Patient.family_name, Patient.given_names,
+    SportReferralDetail.structure_id, SportReferralDetail.patient_id, SportReferralDetail.prescription_id,
+    SportReferralDetail.limitation_level, SportReferralDetail.first_session_planned_on,
+    SportReferralDetail.created_at, SportReferralDetail.sent_at, SportReferralDetail.received_at,
+    SportReferralDetail.accepted_at, SportReferralDetail.first_session_at, SportReferralDetail.closed_at,
+    SportReferralDetail.previous_referral_id,
+)
+
+
+def _inbox_statuses(status: str) -> tuple[str, ...]:
+    if status == "open":
+        return OPEN_STATUSES
+    if status == "all":
+        return tuple(s.code for s in WORKFLOW.states if s.code != "draft")
+    return (status,)
+
+
+def _inbox_scope(actor: Actor, statuses: tuple[str, ...]) -> tuple[Any, ...]:
+    """The actor's structures' referrals in these statuses. The detail row mirrors the referral's
+    status (``_apply``), so the (structure, status) index answers alone."""
+    structures = select(SportStructure.id).where(SportStructure.organisation_id == actor.organisation_id)
+    return SportReferralDetail.structure_id.in_(structures), SportReferralDetail.status.in_(statuses)
+
+
+def _inbox_count(session: Session, actor: Actor, statuses: tuple[str, ...]) -> int:
+    return session.execute(select(func.count()).select_from(SportReferralDetail)
+                           .where(*_inbox_scope(actor, statuses))).scalar_one()
+
+
+def _inbox_rows(session: Session, actor: Actor, statuses: tuple[str, ...], after: str | None,
+                limit: int) -> Sequence[Any]:
+    """Newest sent first, keyset-paged on (sent_at, referral id): a later page costs what the first does."""
+    statement = (
+        select(*_INBOX_COLUMNS)
+        .join(SportStructure, SportStructure.id == SportReferralDetail.structure_id)
+        .join(Patient, Patient.id == SportReferralDetail.patient_id)
+        .where(*_inbox_scope(actor, statuses))
+        .order_by(SportReferralDetail.sent_at.desc(), SportReferralDetail.referral_id.desc()).limit(limit))
+    if after is not None:
+        cursor = select(SportReferralDetail.sent_at).where(SportReferralDetail.referral_id == after).scalar_subquery()
+        statement = statement.where(or_(SportReferralDetail.sent_at < cursor,
+                                        and_(SportReferralDetail.sent_at == cursor,
+                                             SportReferralDetail.referral_id < after)))
+    return session.execute(statement).all()
+
+
+def _inbox_row(row: Any, events: list[ConsentEvent], now: dt.datetime,
+               settings: ReferralSettings) -> InboxRow:
+    consented = active_consent(events, "share_referral", row.structure_id, now) is not None
+    record = ReferralRecord(
+        referral_id=row.id, prescription_id=row.prescription_id, patient_id=row.patient_id,
+        structure_id=row.structure_id, status=row.status, created_at=row.created_at, sent_at=row.sent_at,
+        received_at=row.received_at, accepted_at=row.accepted_at, first_session_at=row.first_session_at,
+        closed_at=row.closed_at, previous_referral_id=row.previous_referral_id)
+    reminders = response_reminders(record, today=now.date(), settings=settings)
+    return InboxRow(referral_id=row.id, structure_name=row.name, status=row.status, sent_at=row.sent_at,
+                    patient_label=f"{row.family_name} {row.given_names}" if consented else None,
+                    limitation_level=row.limitation_level if consented else None,
+                    first_session_planned_on=row.first_session_planned_on,
+                    waiting_days=reminders[0].days_waiting if reminders else None)
+
+
+def inbox(database: Database, actor: Actor, *, status: str = "open", query: str = "",
+          after: str | None = None) -> InboxPage:
+    """Referrals sent to the actor's structures, a page at a time; names only where ``share_referral``
+    is in force, and a name search finds a referral only by what it may show."""
     if actor.role != "coordinator" or actor.organisation_id is None:
         return InboxPage(rows=[], status=status, query=query, total=0)
     now = utcnow()
-    statuses = OPEN_STATUSES if status == "open" else tuple(
-        s.code for s in WORKFLOW.states if s.code != "draft") if status == "all" else (status,)
+    statuses = _inbox_statuses(status)
+    settings = load_prescription_settings().referral
+    folded = fold(query)
     with audit.audited_read(database) as session:
-        rows = session.execute(
-            select(Referral, SportReferralDetail, SportStructure.name, Patient)
-            .join(SportReferralDetail, SportReferralDetail.referral_id == Referral.id)
-            .join(SportStructure, SportStructure.id == SportReferralDetail.structure_id)
-            .join(Patient, Patient.id == SportReferralDetail.patient_id)
-            .where(Referral.workflow == WORKFLOW.name, Referral.status != "draft", Referral.status.in_(statuses),
-                   SportStructure.organisation_id == actor.organisation_id)
-            .order_by(SportReferralDetail.sent_at.desc()).limit(INBOX_LIMIT)).all()
-        folded = fold(query)
-        referral_settings = load_prescription_settings().referral
-        out: list[InboxRow] = []
-        events_by_patient = _events_of_patients(session, sorted({patient.id for *_, patient in rows}))
-        for referral, detail, structure_name, patient in rows:
-            events = events_by_patient.get(patient.id, [])
-            consented = active_consent(events, "share_referral", detail.structure_id, now) is not None
-            label = f"{patient.family_name} {patient.given_names}" if consented else None
-            if folded and folded not in fold(f"{label or ''} {referral.id}"):
-                continue
-            reminders = response_reminders(_record(referral, detail), today=now.date(), settings=referral_settings)
-            out.append(InboxRow(referral_id=referral.id, structure_name=structure_name, status=referral.status,
-                                sent_at=detail.sent_at, patient_label=label,
-                                limitation_level=detail.limitation_level if consented else None,
-                                first_session_planned_on=detail.first_session_planned_on,
-                                waiting_days=reminders[0].days_waiting if reminders else None))
-        audit.record(session, actor, "search", "sport_inbox", None, detail=f"{len(out)} referrals, status {status}")
-        return InboxPage(rows=out, status=status, query=query, total=len(out))
+        def shown(rows: Sequence[Any]) -> list[InboxRow]:
+            events = _events_of_patients(session, sorted({row.patient_id for row in rows}), "share_referral")
+            return [_inbox_row(row, events.get(row.patient_id, []), now, settings) for row in rows]
+
+        truncated = False
+        if not folded:
+            rows = _inbox_rows(session, actor, statuses, after, INBOX_PAGE + 1)
+            page = shown(rows[:INBOX_PAGE])
+            more = len(rows) > INBOX_PAGE
+            total = _inbox_count(session, actor, statuses)
+        else:
+            matches: list[InboxRow] = []
+            cursor, read = None, 0
+            while read < INBOX_SEARCH_LIMIT:
+                batch = _inbox_rows(session, actor, statuses, cursor, INBOX_SEARCH_BATCH)
+                matches += [row for row in shown(batch)
+                            if folded in fold(f"{row.patient_label or ''} {row.referral_id}")]
+                read += len(batch)
+                if len(batch) < INBOX_SEARCH_BATCH:
+                    break
+                cursor = batch[-1].id
+            else:
+                truncated = True
+            total = len(matches)
+            # A cursor that is no longer among the matches (the referral moved on) ends the list.
+            start = next((index + 1 for index, row in enumerate(matches) if row.referral_id == after),
+                         len(matches)) if after else 0
+            page = matches[start:start + INBOX_PAGE]
+            more = len(matches) > start + INBOX_PAGE
+        audit.record(session, actor, "search", "sport_inbox", None,
+                     detail=f"{len(page)} of {total} referrals, status {status}" + (" after " + after if after else ""))
+        return InboxPage(rows=page, status=status, query=query, total=total, after=after,
+                         next_after=page[-1].referral_id if more and page else None, search_truncated=truncated)

@@ -39,13 +39,18 @@ def _today() -> dt.date:
 
 
 @page_get("/sport/inbox", COORDINATORS)
-async def inbox(request: Request[Any, Any, Any], status: FromQuery[str] = "open",
-                q: FromQuery[str] = "") -> Response[Any]:
+async def inbox(request: Request[Any, Any, Any], status: FromQuery[str] = "open", q: FromQuery[str] = "",
+                after: FromQuery[str | None] = None) -> Response[Any]:
+    """The inbox by pages: active search swaps the results; the htmx "next referrals" link appends
+    the following rows; without htmx, each page is a page of its own."""
     chosen = status if status in INBOX_STATUSES else "open"
     page = await call(sport.inbox, app_context(request).database, current_actor(request), status=chosen,
-                      query=q[:100])
-    if is_htmx(request) and request.headers.get("hx-target") == "inbox-results":
-        return render(request, "sport/_inbox_rows.html", page)
+                      query=q[:100], after=after[:64] if after else None)
+    if is_htmx(request):
+        if request.headers.get("hx-target") == "inbox-results":
+            return render(request, "sport/_inbox_rows.html", page)
+        if after:
+            return render(request, "sport/_inbox_page.html", page)
     return render(request, "sport/inbox.html", page, statuses=INBOX_STATUSES)
 
 
