@@ -8,16 +8,21 @@ import datetime as dt
 import io
 import json
 import re
+import secrets
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from parcours_web.settings import Settings
 from shared_core.actors import Actor
 from shared_core.db import Database
 from shared_core.tables import Patient, Referral, ReferralEvent
+from sport_referral.indicator_service import IndicatorQuery, ObserverIndicators, load_facts, observer_indicators
 from sport_referral.model.structures import Structure
 from sport_referral.referral_tables import SportAttendance, SportPrescription, SportReferralDetail
 from sport_referral.service import save_structures
@@ -90,6 +95,14 @@ def seed_referrals(database: Database) -> list[str]:
                     session.add(SportAttendance(referral_id=referral_id, kind="session", session_on=first,
                                                 attended=True, recorded_by="c"))
     return ids
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Indicators computed on every change here: these tests look at the data they have just written
+    (the staleness allowed in production is tested on the service below)."""
+    return Settings(database_url="unused", secret_key=secrets.token_urlsafe(32), cookie_secure=False,
+                    var_dir=tmp_path / "var", indicators_max_age_minutes=0)
 
 
 def _published_counts_are_safe(rows: list[dict[str, object]]) -> None:
@@ -217,7 +230,6 @@ def test_an_empty_dashboard_renders(client_for: Client) -> None:
 
 
 def test_facts_are_read_from_the_referral_tables(database: Database) -> None:
-    from sport_referral.indicator_service import IndicatorQuery, load_facts
 
     seed_referrals(database)
     first = dt.date(2026, 2, 1)
@@ -301,14 +313,46 @@ def test_cached_results_follow_the_data_and_the_language(client_for: Client, dat
     first = observer.get(path).text
     assert ">30<" in first and "Indicateurs par mois" in first
     assert observer.get(path).text == first
-    # One of department 68's referrals is re-located to 67 and moves (every move writes an event).
+    _relocate_one_referral_to_67(database)
+    assert ">31<" in observer.get(path).text
+    observer.post("/language", data={"locale": "en", "next": "/", "_csrf_token": csrf})
+    english = observer.get(path).text
+    assert ">31<" in english and "Indicators by month" in english and "Indicateurs par mois" not in english
+
+
+def _sent_in_67(result: ObserverIndicators) -> float | None:
+    return next(cell.value for cell in result.table.cells if cell.indicator_code == "I01_referrals_sent"
+                and cell.geo_level == "department" and cell.geo_code == "67" and cell.dimension == "all"
+                and (cell.period_start, cell.period_end) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31)))
+
+
+def test_moves_show_within_max_age_and_nobody_waits_for_the_refresh(database: Database) -> None:
+    seed_referrals(database)
+    observer = Actor(id="U-OBS", role="observer")
+    query = IndicatorQuery(period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31),
+                           scope_level="department", scope_code="67")
+    quarter = dt.timedelta(minutes=15)
+    first = observer_indicators(database, observer, query, max_age=quarter)
+    assert _sent_in_67(first) == 30
+    _relocate_one_referral_to_67(database)
+    # Younger than max_age: the same table, which says when it was computed.
+    again = observer_indicators(database, observer, query, max_age=quarter)
+    assert again.table is first.table and again.computed_at == first.computed_at
+    # Older than max_age: served once more while a background thread computes the new one.
+    stale = observer_indicators(database, observer, query, max_age=dt.timedelta(microseconds=1))
+    assert stale.table is first.table
+    deadline = time.monotonic() + 60
+    while (fresh := observer_indicators(database, observer, query, max_age=quarter)).table is first.table:
+        assert time.monotonic() < deadline, "the background refresh never replaced the table"
+        time.sleep(0.05)
+    assert _sent_in_67(fresh) == 31 and fresh.computed_at > first.computed_at
+
+
+def _relocate_one_referral_to_67(database: Database) -> None:
+    """One of department 68's referrals is re-located to 67 and moves (every move writes an event)."""
     with database.write() as session:
         detail = session.get(SportReferralDetail, "R-SECRET00031")
         assert detail is not None and detail.patient_department_code == "68"
         detail.patient_department_code = "67"
         session.add(ReferralEvent(referral_id="R-SECRET00031", source="sent", target="received", actor_id="c",
                                   actor_role="coordinator", at=_at(dt.date(2026, 1, 20))))
-    assert ">31<" in observer.get(path).text
-    observer.post("/language", data={"locale": "en", "next": "/", "_csrf_token": csrf})
-    english = observer.get(path).text
-    assert ">31<" in english and "Indicators by month" in english and "Indicateurs par mois" not in english

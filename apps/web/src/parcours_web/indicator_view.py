@@ -85,6 +85,7 @@ class ObserverView(msgspec.Struct, frozen=True):
     chart_areas: BarChart | None
     cell_count: int
     suppressed_count: int
+    computed_at: dt.datetime
 
 
 def geo_label(level: str, code: str) -> str:
@@ -199,5 +200,5 @@ def build_view(result: ObserverIndicators) -> ObserverView:
         scope_label=geo_label(scope_level, scope_code), period_start=start, period_end=end, k=table.k,
         audited=table.audited, by_area=by_area, by_month=by_month, by_level=by_level, by_family=by_family,
         chart_months=chart_months, chart_areas=chart_areas, cell_count=len(table.cells),
-        suppressed_count=sum(1 for c in table.cells if c.suppressed),
+        suppressed_count=sum(1 for c in table.cells if c.suppressed), computed_at=result.computed_at,
     )

@@ -27,6 +27,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     scale_text_dir: Path | None = None
     var_dir: Path = Path("var")
     kiosk_minutes: int = 30
+    # How stale the observer indicators may be while referrals move: older tables are recomputed in the
+    # background (a national computation takes minutes); 0 computes on every change, before answering.
+    indicators_max_age_minutes: int = 15
     # Benchmark runs only: serve GET /bench/h, the plain-text baseline H of quality.md (no database, no
     # session). Off by default because api-contract.md allows no other unauthenticated route.
     bench_endpoint: bool = False
@@ -86,4 +89,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         default_locale=locale,
         scale_text_dir=Path(text_dir) if text_dir else (Path("scale_text") if Path("scale_text").is_dir() else None),
         var_dir=var_dir,
+        indicators_max_age_minutes=_int(env.get("PARCOURS_INDICATORS_MAX_AGE_MINUTES", "15"),
+                                        "PARCOURS_INDICATORS_MAX_AGE_MINUTES", 0),
     )

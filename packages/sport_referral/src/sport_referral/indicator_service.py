@@ -15,6 +15,7 @@ Nothing returned here describes one referral: ``referral_id`` stays inside this 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import threading
 from collections import OrderedDict, defaultdict
@@ -82,7 +83,8 @@ class IndicatorQuery(msgspec.Struct, frozen=True, kw_only=True):
 class ObserverIndicators(msgspec.Struct, frozen=True, kw_only=True):
     query: IndicatorQuery
     table: IndicatorTable
-    generated_at: dt.datetime
+    generated_at: dt.datetime  # when this answer was given (the export's timestamp)
+    computed_at: dt.datetime  # when the table was computed from the referral data
 
 
 def _local_date(value: dt.datetime | None) -> dt.date | None:
@@ -148,11 +150,14 @@ def planned_sessions_to_day_90(sessions_per_week_min: int, sessions_planned: int
     return min(by_frequency, sessions_planned) if sessions_planned else by_frequency
 
 
-def _terminal(detail: SportReferralDetail) -> TerminalStatus | None:
+def _terminal(detail: Any) -> TerminalStatus | None:
+    """``detail``: a row of ``_FACT_COLUMNS``."""
     if detail.closed_at is None:
         return None
-    if detail.status in ("completed", "lost_to_follow_up"):
-        return detail.status  # type: ignore[return-value]
+    if detail.status == "completed":
+        return "completed"
+    if detail.status == "lost_to_follow_up":
+        return "lost_to_follow_up"
     if detail.status == "cancelled" and detail.accepted_at is not None:
         return "cancelled_after_acceptance"
     return None
@@ -162,6 +167,15 @@ def _geo_columns(basis: GeoBasis) -> tuple[Any, Any]:
     if basis == "structure_location":
         return SportReferralDetail.structure_department_code, SportReferralDetail.structure_region_code
     return SportReferralDetail.patient_department_code, SportReferralDetail.patient_region_code
+
+
+# Columns, not entities: a national period reads a few hundred thousand referrals.
+_FACT_COLUMNS = (
+    SportReferralDetail.referral_id, SportReferralDetail.disability_families, SportReferralDetail.limitation_level,
+    SportReferralDetail.structure_kind, SportReferralDetail.sent_at, SportReferralDetail.accepted_at,
+    SportReferralDetail.declined_at, SportReferralDetail.first_session_at, SportReferralDetail.sessions_per_week_min,
+    SportReferralDetail.sessions_planned, SportReferralDetail.status, SportReferralDetail.closed_at,
+)
 
 
 def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> list[ReferralFact]:
@@ -178,7 +192,8 @@ def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> lis
     elif query.scope_level == "department":
         conditions.append(department_column == query.scope_code)
     with database.read() as session:
-        details = list(session.scalars(select(SportReferralDetail).where(*conditions)))
+        details = session.execute(select(*_FACT_COLUMNS, department_column.label("department"),
+                                         region_column.label("region")).where(*conditions)).all()
         cohort = {d.referral_id: d for d in details if d.first_session_at is not None
                   and _local_date(d.first_session_at) + dt.timedelta(days=ADHERENCE_DAYS) <= as_of}  # type: ignore[operator]
         attended: dict[str, int] = defaultdict(int)
@@ -202,12 +217,10 @@ def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> lis
     facts = []
     for detail in details:
         in_cohort = detail.referral_id in cohort
-        department = getattr(detail, department_column.key)
-        region = getattr(detail, region_column.key)
         facts.append(ReferralFact(
             referral_id=detail.referral_id,
-            department_code=department,
-            region_code=region,
+            department_code=detail.department,
+            region_code=detail.region,
             disability_families=tuple(sorted(str(f) for f in detail.disability_families or ())),
             limitation_level=detail.limitation_level,
             structure_kind=detail.structure_kind,
@@ -226,16 +239,17 @@ def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> lis
     return facts
 
 
-def _fingerprint(database: Database, register_key: str) -> tuple[Any, ...]:
-    """Changes when a referral moves, is created or gets an attendance row, or when the period's
-    suppression register grows: one row of primary-key and unique-key look-ups."""
+def _stamps(database: Database, register_key: str) -> tuple[tuple[int, int], Any]:
+    """(data stamp, register stamp): the first changes when a referral moves (every move writes an
+    event, sending included) or gets an attendance row; the second when the period's suppression
+    register grows. Primary-key and unique-key look-ups only, in one round trip."""
     with database.read_rows() as connection:
-        return tuple(connection.execute(select(
+        events, attendance, register = connection.execute(select(
             select(func.max(ReferralEvent.id)).scalar_subquery(),
             select(func.max(SportAttendance.id)).scalar_subquery(),
-            select(func.count()).select_from(SportReferralDetail).scalar_subquery(),
             select(SportSuppressionRegister.updated_at)
-            .where(SportSuppressionRegister.period_key == register_key).scalar_subquery())).one())
+            .where(SportSuppressionRegister.period_key == register_key).scalar_subquery())).one()
+    return (events or 0, attendance or 0), register
 
 
 def _register_key(query: IndicatorQuery) -> str:
@@ -268,61 +282,117 @@ def _keep_register(database: Database, key: str, register: frozenset[CellKey]) -
                 raise
 
 
+class _Entry(msgspec.Struct, frozen=True):
+    table: IndicatorTable
+    data_stamp: tuple[int, int]
+    register_stamp: Any
+    computed_at: dt.datetime
+
+
 class _Cache:
     """The last few computed tables (a national table is large: few entries, whole-table reuse)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.lock = threading.Lock()
-        self.entries: OrderedDict[tuple[Any, ...], IndicatorTable] = OrderedDict()
+        self.entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
+        self.refreshing: set[tuple[Any, ...]] = set()
 
-    def get(self, key: tuple[Any, ...]) -> IndicatorTable | None:
+    def get(self, key: tuple[Any, ...]) -> _Entry | None:
         with self.lock:
-            table = self.entries.get(key)
-            if table is not None:
+            entry = self.entries.get(key)
+            if entry is not None:
                 self.entries.move_to_end(key)
-            return table
+            return entry
 
-    def put(self, key: tuple[Any, ...], table: IndicatorTable) -> None:
+    def put(self, key: tuple[Any, ...], entry: _Entry) -> None:
         with self.lock:
-            self.entries[key] = table
+            self.entries[key] = entry
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
 
+    def claim_refresh(self, key: tuple[Any, ...]) -> bool:
+        """True for the one caller that should refresh ``key`` now (none is running)."""
+        with self.lock:
+            if key in self.refreshing:
+                return False
+            self.refreshing.add(key)
+            return True
+
+    def end_refresh(self, key: tuple[Any, ...]) -> None:
+        with self.lock:
+            self.refreshing.discard(key)
+
 
 _CACHE = _Cache(CACHE_SIZE)
+_log = logging.getLogger(__name__)
 
 
-def observer_indicators(database: Database, actor: Actor, query: IndicatorQuery, *,
-                        settings: IndicatorSettings | None = None, as_of: dt.date | None = None) -> ObserverIndicators:
-    """Scoped facts → suppressed indicator table. The read is audited (who looked at which scope).
-
-    Cells hidden in an earlier output of the same period stay hidden (the register, I-2). The
-    table is cached until a referral moves, is created or gets an attendance row.
-    """
-    settings = settings or load_indicator_settings()
-    now = utcnow()
-    as_of = as_of or now.astimezone(PARIS).date()
+def _compute(database: Database, query: IndicatorQuery, as_of: dt.date, settings: IndicatorSettings,
+             cache_key: tuple[Any, ...]) -> _Entry:
     register_key = _register_key(query)
-    # The register is in the fingerprint: a cell another scope hid since must not come back from the cache.
-    fingerprint = _fingerprint(database, register_key)
-    cache_key = (str(database.url), query, as_of, fingerprint, settings.k, settings.hide_zero)
-    table = _CACHE.get(cache_key)
-    if table is None:
-        facts = load_facts(database, query, as_of)
+    data_stamp, register_stamp = _stamps(database, register_key)
+    facts = load_facts(database, query, as_of)
+    for _attempt in range(3):
         computed = compute_indicators(facts, period_start=query.period_start, period_end=query.period_end,
                                       as_of=as_of, settings=settings, geo_basis=query.geo_basis,
                                       previously_suppressed=_previously_suppressed(database, register_key))
         _keep_register(database, register_key, computed.register)
-        # Scoped once, so a page shown again gets the very same table object (its view is cached on it).
-        table = _scoped(computed, query)
-        if _fingerprint(database, register_key) == fingerprint:
-            _CACHE.put(cache_key, table)
+        grown = _stamps(database, register_key)[1]
+        if grown == register_stamp:
+            break
+        # This table hid cells the register did not hold yet: compute again against the grown register,
+        # so what is cached is what any later computation of the period would give (I-2).
+        register_stamp = grown
+    # Scoped once, so a page shown again gets the very same table object (its rendering is cached on it).
+    entry = _Entry(_scoped(computed, query), data_stamp, register_stamp, utcnow())
+    _CACHE.put(cache_key, entry)
+    return entry
+
+
+def _refresh_behind(database: Database, query: IndicatorQuery, as_of: dt.date, settings: IndicatorSettings,
+                    cache_key: tuple[Any, ...]) -> None:
+    if not _CACHE.claim_refresh(cache_key):
+        return
+
+    def refresh() -> None:
+        try:
+            _compute(database, query, as_of, settings, cache_key)
+        except Exception:  # the stale table stays served; the next request past max_age tries again
+            _log.exception("indicator refresh failed for %s", query)
+        finally:
+            _CACHE.end_refresh(cache_key)
+
+    threading.Thread(target=refresh, name="indicator-refresh", daemon=True).start()
+
+
+def observer_indicators(database: Database, actor: Actor, query: IndicatorQuery, *,
+                        settings: IndicatorSettings | None = None, as_of: dt.date | None = None,
+                        max_age: dt.timedelta = dt.timedelta(0)) -> ObserverIndicators:
+    """Scoped facts → suppressed indicator table. The read is audited (who looked at which scope).
+
+    Cells hidden in an earlier output of the same period stay hidden (the register, I-2): a table
+    computed before the register grew is never served again. When referrals have moved since the
+    table was computed, it is still served while younger than ``max_age``; older, it is served once
+    more while a background thread computes the new one, so no observer waits for a national
+    computation. ``max_age`` zero: always computed on the current data.
+    """
+    settings = settings or load_indicator_settings()
+    now = utcnow()
+    as_of = as_of or now.astimezone(PARIS).date()
+    data_stamp, register_stamp = _stamps(database, _register_key(query))
+    cache_key = (str(database.url), query, as_of, settings.k, settings.hide_zero)
+    entry = _CACHE.get(cache_key)
+    if entry is None or entry.register_stamp != register_stamp or (
+            entry.data_stamp != data_stamp and max_age <= dt.timedelta(0)):
+        entry = _compute(database, query, as_of, settings, cache_key)
+    elif entry.data_stamp != data_stamp and now - entry.computed_at >= max_age:
+        _refresh_behind(database, query, as_of, settings, cache_key)
     with audit.audited_read(database) as session:
         audit.record(session, actor, "read", "sport_indicators", None,
                      detail=f"{query.scope_level}:{query.scope_code} {query.period_label} {query.geo_basis}")
-    return ObserverIndicators(query=query, table=table, generated_at=now)
+    return ObserverIndicators(query=query, table=entry.table, generated_at=now, computed_at=entry.computed_at)
 
 
 def _scoped(table: IndicatorTable, query: IndicatorQuery) -> IndicatorTable:

@@ -53,6 +53,13 @@ def _form_values(raw: dict[str, str | None], today: dt.date) -> dict[str, str]:
             "area": (raw.get("area") or "FR").upper(), "basis": raw.get("basis") or "patient_residence"}
 
 
+async def _indicators(request: Request[Any, Any, Any],
+                      query: indicator_service.IndicatorQuery) -> indicator_service.ObserverIndicators:
+    context = app_context(request)
+    return await call(indicator_service.observer_indicators, context.database, current_actor(request), query,
+                      max_age=dt.timedelta(minutes=context.settings.indicators_max_age_minutes))
+
+
 @page_get("/observer/indicators", OBSERVERS)
 async def indicators_page(request: Request[Any, Any, Any], period_from: FromQuery[str] = "",
                           period_to: FromQuery[str] = "", area: FromQuery[str] = "",
@@ -66,8 +73,7 @@ async def indicators_page(request: Request[Any, Any, Any], period_from: FromQuer
     except ValidationFailed as failure:
         return render(request, "observer/indicators.html", None, status=422, errors=failure.errors, results=None,
                       **common)
-    result = await call(indicator_service.observer_indicators, app_context(request).database, current_actor(request),
-                        query)
+    result = await _indicators(request, query)
     return render(request, "observer/indicators.html", None, errors=[], results=_results(request, result, common),
                   **common)
 
@@ -94,8 +100,7 @@ def _results(request: Request[Any, Any, Any], result: indicator_service.Observer
 async def _export(request: Request[Any, Any, Any], fmt: Literal["csv", "json"],
                   raw: dict[str, str | None]) -> Response[Any]:
     query = indicator_service.parse_indicator_query(raw, _today())  # ValidationFailed → 422 page
-    result = await call(indicator_service.observer_indicators, app_context(request).database, current_actor(request),
-                        query)
+    result = await _indicators(request, query)
     body = indicator_service.indicator_export(result, fmt, organisation=ORGANISATION, geo_names=geo_names())
     stamp = f"{query.period_start:%Y-%m}_{query.period_end:%Y-%m}"
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
