@@ -8,6 +8,7 @@ lock instead of failing with "database is locked" when a deferred read upgrades 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -125,6 +127,10 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._write_engine = self.engine.execution_options(parcours_write=True)
+        # SQLite has one writer at a time. Threads that queue here are woken the moment the writer
+        # commits; left to SQLite's busy handler, they would sleep in growing steps (up to 100 ms) and
+        # retry. Other processes on the same file still wait through busy_timeout.
+        self._writer_turn = threading.RLock() if self.is_sqlite else None
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(bind=self._write_engine, expire_on_commit=False)
 
@@ -135,7 +141,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: commits when the block ends, rolls back everything on error."""
-        with self._write_sessions() as session, session.begin():
+        with self._my_turn_to_write(), self._write_sessions() as session, session.begin():
             yield session
 
     @contextmanager
@@ -152,8 +158,21 @@ class Database:
     @contextmanager
     def write_rows(self) -> Iterator[Connection]:
         """A write transaction without the ORM, for rows appended in bulk (the audit trail of reads)."""
-        with self._write_engine.connect() as connection, connection.begin():
+        with self._my_turn_to_write(), self._write_engine.connect() as connection, connection.begin():
             yield connection
+
+    @contextmanager
+    def _my_turn_to_write(self) -> Iterator[None]:
+        if self._writer_turn is None:
+            yield
+            return
+        # The same bound as SQLite's busy_timeout: a wait that long means a stuck writer, answered 503.
+        if not self._writer_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError("waiting for the database writer", None, Exception("database is locked"))
+        try:
+            yield
+        finally:
+            self._writer_turn.release()
 
     def ping(self) -> bool:
         try:
