@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m bench.run --scale small|medium|national [--database-url URL] [--duration 10] [--smoke]
+    python -m bench.run --scale small|medium|national [--database-url URL] [--duration 10] [--smoke] [--only a,b]
 
 Steps: generate the data set when the database is empty (bench/generate.py); start ``parcours serve``
 (one worker) pinned to CPU 0; sign the bench accounts in; then, from CPU 1, measure with Debian ``wrk``
@@ -46,12 +46,14 @@ from bench.generate import (
     session_forms,
     status_moves,
 )
+from bench.rawhttp import Connection, Endpoint, build_request
 from shared_core.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 SERVER_CPU, LOAD_CPU = 0, 1
 CONNECTIONS = 8
+OPEN_LOOP_CONNECTIONS = 64  # enough for a stall of a few hundred ms at the rates measured
 CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 # Long enough for the slowest page to answer a few times on a loaded CI machine.
 SMOKE_SECONDS = 3.0
@@ -191,34 +193,41 @@ def _wrk_script(target: Target, session: Session, directory: Path) -> Path | Non
 
 async def _python_closed_loop(base: str, target: Target | None, session: Session | None, seconds: float
                               ) -> tuple[float, int]:
-    """Fallback when Debian's wrk is absent: CONNECTIONS clients in a loop (slower than wrk: a floor)."""
+    """Rotations (each state change sent once) and machines without Debian's wrk: CONNECTIONS clients
+    in a loop on the lean client of bench/rawhttp.py."""
+    endpoint = Endpoint.of(base)
     headers = {"Cookie": session.cookie, "X-CSRF-Token": session.csrf} if session else {}
     csrf = {"_csrf_token": session.csrf} if session else {}
     if target is None:
-        requests: list[tuple[str, dict[str, str] | None]] = [("/bench/h", None)]
+        pairs: list[tuple[str, dict[str, str] | None]] = [("/bench/h", None)]
     elif target.rotation:
-        requests = [(path, form | csrf) for path, form in target.rotation]
+        pairs = [(path, form | csrf) for path, form in target.rotation]
     else:
-        requests = [(target.path, (target.form or {}) | csrf if target.is_write else None)]
+        pairs = [(target.path, (target.form or {}) | csrf if target.is_write else None)]
+    requests = [build_request(endpoint, "GET" if form is None else "POST", path, headers, form) for path, form in pairs]
+    once = target is not None and bool(target.rotation)
     done = errors = 0
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
-        deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + seconds
 
-        once = target is not None and bool(target.rotation)
-
-        async def worker() -> None:
-            nonlocal done, errors
+    async def worker() -> None:
+        nonlocal done, errors
+        connection = await Connection.open(endpoint)
+        try:
             while time.perf_counter() < deadline and not (once and done >= len(requests)):
-                path, body = requests[done % len(requests)]
+                request = requests[done % len(requests)]
                 done += 1
                 try:
-                    response = await (client.post(path, data=body) if body is not None else client.get(path))
-                    errors += response.status_code >= 400
-                except httpx.HTTPError:
+                    errors += await connection.send(request) >= 400
+                except (OSError, asyncio.IncompleteReadError):
                     errors += 1
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
-        return done / (time.perf_counter() - started), errors
+                    connection.close()
+                    connection = await Connection.open(endpoint)
+        finally:
+            connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+    return done / (time.perf_counter() - started), errors
 
 
 def closed_loop(base: str, target: Target | None, session: Session | None, seconds: float,
@@ -245,28 +254,45 @@ def closed_loop(base: str, target: Target | None, session: Session | None, secon
 
 async def _open_loop(base: str, target: Target, session: Session, rate: float, seconds: float
                      ) -> tuple[list[float], int, float]:
-    headers = {"Cookie": session.cookie, "X-CSRF-Token": session.csrf}
+    """Requests sent on a fixed schedule, whatever the answers do; each latency counts from its
+    scheduled time, so a stall shows in the figures instead of slowing the sender (no coordinated omission)."""
+    endpoint = Endpoint.of(base)
+    request = build_request(endpoint, "GET", target.path, {"Cookie": session.cookie, "X-CSRF-Token": session.csrf})
     latencies: list[float] = []
     errors = 0
     total = max(1, int(rate * seconds))
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=10) as client:
-        start = time.perf_counter()
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    opened = 0
+    in_flight: set[asyncio.Task[None]] = set()
 
-        async def one(index: int) -> None:
-            nonlocal errors
-            scheduled = start + index / rate
-            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            try:
-                response = await client.get(target.path)
-                if response.status_code >= 400:
-                    errors += 1
-            except httpx.HTTPError:
-                errors += 1
-            latencies.append((time.perf_counter() - scheduled) * 1000)
+    async def one(connection: Connection, scheduled: float) -> None:
+        nonlocal errors
+        try:
+            errors += await connection.send(request) >= 400
+            idle.put_nowait(connection)
+        except (OSError, asyncio.IncompleteReadError):
+            errors += 1
+            connection.close()
+        latencies.append((time.perf_counter() - scheduled) * 1000)
 
-        await asyncio.gather(*(one(index) for index in range(total)))
-        elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    for index in range(total):
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if idle.empty() and opened < OPEN_LOOP_CONNECTIONS:
+            opened += 1
+            connection = await Connection.open(endpoint)
+        else:
+            connection = await idle.get()
+        task = asyncio.create_task(one(connection, scheduled))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    await asyncio.gather(*in_flight)
+    elapsed = time.perf_counter() - start
+    while not idle.empty():
+        idle.get_nowait().close()
     return latencies, errors, total / elapsed
 
 
@@ -301,21 +327,17 @@ def targets(database: Database, today: dt.date) -> list[Target]:
         Target("scale_entry", "operator", "POST", f"/patients/{entry_patient}/assessments", {"scale": "phq9", **items}),
         # Each open session can be recorded once, each referral in progress paused once: one pass over them.
         Target("session_record", "operator", "POST", "/today", rotation=tuple(session_forms(database, today))),
-        Target("referral_status", "coordinator", "POST", "/sport/inbox", rotation=_first_moves(database)),
+        Target("referral_status", "coordinator", "POST", "/sport/inbox", rotation=_moves(database)),
     ]
 
 
-def _first_moves(database: Database) -> tuple[tuple[str, dict[str, str]], ...]:
-    """One pause per referral in progress: later rounds predict versions a move may bump more than once."""
-    moved: set[str] = set()
-    first: list[tuple[str, dict[str, str]]] = []
-    for path, form in status_moves(database, STATUS_MOVES):
-        referral = path.split("/")[3]
-        if referral in moved:
-            break
-        moved.add(referral)
-        first.append((path, form))
-    return tuple(first)
+def _moves(database: Database) -> tuple[tuple[str, dict[str, str]], ...]:
+    """Pause then resume each referral in progress, round after round. A referral's next move is sent a
+    whole round after its previous one, so with more referrals than connections it always finds the
+    version that move left; with fewer, one round only."""
+    moves = status_moves(database, STATUS_MOVES)
+    referrals = len({path.split("/")[3] for path, _form in moves})
+    return tuple(moves if referrals > 2 * CONNECTIONS else moves[:referrals])
 
 
 def _commit() -> str:
@@ -326,7 +348,7 @@ def _commit() -> str:
         return "unknown"
 
 
-def run(scale: str, database_url: str, seconds: float) -> Report:
+def run(scale: str, database_url: str, seconds: float, only: frozenset[str] = frozenset()) -> Report:
     database = Database(database_url)
     try:
         with database.engine.connect() as connection:
@@ -342,7 +364,7 @@ def run(scale: str, database_url: str, seconds: float) -> Report:
             counts = {name: session.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
                       for name in ("patient", "assessment", "rtms_course", "rtms_planned_session", "sport_structure",
                                    "referral", "rtms_session_record", "sport_referral_detail", "audit_event")}
-        plan = targets(database, dt.date.today())
+        plan = [target for target in targets(database, dt.date.today()) if not only or target.name in only]
     finally:
         database.dispose()
     report = Report(scale, "sqlite" if database_url.startswith("sqlite") else "postgresql", _commit(),
@@ -388,6 +410,12 @@ def write_report(report: Report) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = f"{report.date[:10]}-{report.commit}-{report.scale}-{report.backend}"
     (RESULTS / f"{stem}.json").write_text(json.dumps(asdict(report) | {"bars": BARS}, indent=2) + "\n")
+    path = RESULTS / f"{stem}.md"
+    path.write_text(report_markdown(report))
+    return path
+
+
+def report_markdown(report: Report) -> str:
     lines = [f"# Benchmark {report.scale} ({report.backend}), commit {report.commit}, {report.date}", "",
              "Data: " + ", ".join(f"{name} {count:,}" for name, count in report.counts.items()), "",
              f"Each figure: {report.duration_s:.0f} s; server pinned to CPU {SERVER_CPU}, load to CPU {LOAD_CPU}.", "",
@@ -405,9 +433,7 @@ def write_report(report: Report) -> Path:
     lines += ["", f"Server RSS after the run: {report.rss_mb or 0:.0f} MB (bar {BARS['rss_mb']:.0f} MB).",
               f"Bars: pages ≥ {BARS['page_throughput_ratio']} × H, writes ≥ {BARS['write_throughput_ratio']} × H, "
               f"open loop p50 ≤ {BARS['p50_ms']:.0f} ms and p99 ≤ {BARS['p99_ms']:.0f} ms."]
-    path = RESULTS / f"{stem}.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -416,6 +442,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None, help="default: an SQLite file bench/out/<scale>.db")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
     parser.add_argument("--smoke", action="store_true", help="CI: small scale, 3 s each, only checks that it works")
+    parser.add_argument("--only", default="", help="comma-separated measures (patient_list,...): printed, not recorded")
     arguments = parser.parse_args(argv)
     if arguments.smoke:
         with tempfile.TemporaryDirectory(prefix="parcours-bench-smoke-") as tmp:
@@ -426,9 +453,10 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"bench smoke: errors or no answers on {', '.join(failed)}")
         return
     url = arguments.database_url or f"sqlite:///{ROOT / 'bench' / 'out' / f'{arguments.scale}.db'}"
-    report = run(arguments.scale, url, arguments.duration)
+    only = frozenset(name for name in arguments.only.split(",") if name)
+    report = run(arguments.scale, url, arguments.duration, only)
     add_growth(report)
-    print(write_report(report).read_text())
+    print(report_markdown(report) if only else write_report(report).read_text())
 
 
 if __name__ == "__main__":
