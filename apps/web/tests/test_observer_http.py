@@ -356,3 +356,29 @@ def _relocate_one_referral_to_67(database: Database) -> None:
         detail.patient_department_code = "67"
         session.add(ReferralEvent(referral_id="R-SECRET00031", source="sent", target="received", actor_id="c",
                                   actor_role="coordinator", at=_at(dt.date(2026, 1, 20))))
+
+
+def test_a_large_table_is_computed_in_a_child_process_with_the_same_result(database: Database,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sport_referral import indicator_service
+
+    submitted: list[str] = []
+
+    class RecordingPool(ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            submitted.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    seed_referrals(database)
+    observer = Actor(id="U-OBS", role="observer")
+    query = IndicatorQuery(period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31))
+    here = observer_indicators(database, observer, query, as_of=dt.date(2026, 11, 1))
+    assert submitted == []
+    monkeypatch.setattr(indicator_service, "CHILD_PROCESS_FACTS", 0)
+    monkeypatch.setattr(indicator_service, "ProcessPoolExecutor", RecordingPool)
+    in_child = observer_indicators(database, observer, query, as_of=dt.date(2026, 10, 31))
+    assert submitted == ["_compute_in_child"]
+    assert in_child.table is not here.table  # computed again (another day), not taken from the cache
+    assert in_child.table.cells == here.table.cells and in_child.table.register == here.table.register

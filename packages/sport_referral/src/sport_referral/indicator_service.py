@@ -17,9 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import multiprocessing
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -64,6 +66,8 @@ BATCH = 900
 COG_YEAR = 2026
 SOFTWARE_VERSION = "parcours 0.1.0"
 CACHE_SIZE = 4
+# From this many referrals a table is computed in a child process (its peak memory stays out of the web worker).
+CHILD_PROCESS_FACTS = 1000
 GEO_BASES: tuple[str, ...] = ("patient_residence", "structure_location")
 GeoBasis = Literal["patient_residence", "structure_location"]
 
@@ -178,8 +182,8 @@ _FACT_COLUMNS = (
 )
 
 
-def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> list[ReferralFact]:
-    """The facts of the referrals that have an event in the period, within the query's scope."""
+def _fact_conditions(query: IndicatorQuery) -> list[Any]:
+    """The referrals that have an event in the period, within the query's scope."""
     department_column, region_column = _geo_columns(query.geo_basis)
     start = dt.datetime.combine(query.period_start, dt.time(), PARIS) - dt.timedelta(days=1)
     end = dt.datetime.combine(query.period_end + dt.timedelta(days=1), dt.time(), PARIS) + dt.timedelta(days=1)
@@ -191,6 +195,13 @@ def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> lis
         conditions.append(region_column == query.scope_code)
     elif query.scope_level == "department":
         conditions.append(department_column == query.scope_code)
+    return conditions
+
+
+def load_facts(database: Database, query: IndicatorQuery, as_of: dt.date) -> list[ReferralFact]:
+    """The facts of the referrals that have an event in the period, within the query's scope."""
+    department_column, region_column = _geo_columns(query.geo_basis)
+    conditions = _fact_conditions(query)
     with database.read() as session:
         details = session.execute(select(*_FACT_COLUMNS, department_column.label("department"),
                                          region_column.label("region")).where(*conditions)).all()
@@ -329,8 +340,8 @@ _CACHE = _Cache(CACHE_SIZE)
 _log = logging.getLogger(__name__)
 
 
-def _compute(database: Database, query: IndicatorQuery, as_of: dt.date, settings: IndicatorSettings,
-             cache_key: tuple[Any, ...]) -> _Entry:
+def _computed_entry(database: Database, query: IndicatorQuery, as_of: dt.date,
+                    settings: IndicatorSettings) -> _Entry:
     register_key = _register_key(query)
     data_stamp, register_stamp = _stamps(database, register_key)
     facts = load_facts(database, query, as_of)
@@ -346,7 +357,37 @@ def _compute(database: Database, query: IndicatorQuery, as_of: dt.date, settings
         # so what is cached is what any later computation of the period would give (I-2).
         register_stamp = grown
     # Scoped once, so a page shown again gets the very same table object (its rendering is cached on it).
-    entry = _Entry(_scoped(computed, query), data_stamp, register_stamp, utcnow())
+    # The register is kept in the database; pages and exports read only the cells.
+    table = msgspec.structs.replace(_scoped(computed, query), register=frozenset())
+    return _Entry(table, data_stamp, register_stamp, utcnow())
+
+
+def _compute_in_child(database_url: str, query: IndicatorQuery, as_of: dt.date,
+                      settings: IndicatorSettings) -> _Entry:
+    """Runs in a child process: the computation's working set (hundreds of MB for a national table)
+    is returned to the system when it exits, instead of staying in the web worker's heap. The entry
+    comes back pickled, which keeps the strings the cells share shared (a msgpack copy did not)."""
+    database = Database(database_url)
+    try:
+        return _computed_entry(database, query, as_of, settings)
+    finally:
+        database.dispose()
+
+
+def _fact_count(database: Database, query: IndicatorQuery) -> int:
+    with database.read_rows() as connection:
+        return connection.execute(select(func.count()).select_from(SportReferralDetail)
+                                  .where(*_fact_conditions(query))).scalar_one()
+
+
+def _compute(database: Database, query: IndicatorQuery, as_of: dt.date, settings: IndicatorSettings,
+             cache_key: tuple[Any, ...]) -> _Entry:
+    if database.url.database in (None, "", ":memory:") or _fact_count(database, query) < CHILD_PROCESS_FACTS:
+        entry = _computed_entry(database, query, as_of, settings)
+    else:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            entry = pool.submit(_compute_in_child, database.url.render_as_string(hide_password=False), query,
+                                as_of, settings).result()
     _CACHE.put(cache_key, entry)
     return entry
 
