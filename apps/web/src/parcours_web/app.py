@@ -22,6 +22,7 @@ from parcours_web.pages import ROUTES as PAGE_ROUTES
 from parcours_web.rendering import create_environment
 from parcours_web.security import add_security_headers
 from parcours_web.settings import Settings, load_settings
+from parcours_web.warmup import warm_up
 from shared_core.db import Database
 from shared_core.scales import load_catalogue
 
@@ -65,6 +66,7 @@ def baseline() -> str:
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
+    warm_up()
     settings = settings or load_settings()
     database = database or Database(settings.database_url)
     context = AppContext(
