@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from parcours_web.app import create_app
 from parcours_web.auth.tables import AppUser
-from parcours_web.cli import main
+from parcours_web.cli import _limit_malloc_arenas, main
 from parcours_web.migrate import head_revision
 from parcours_web.settings import Settings
 from shared_core.db import Database
@@ -184,3 +185,13 @@ def test_the_demo_accounts_can_log_in(run: Run, upgraded: Database, database_url
                                                "_csrf_token": csrf}, follow_redirects=False)
         assert response.status_code == 303
         assert client.get("/patients").status_code == 200
+
+
+def test_serve_limits_malloc_arenas_unless_the_environment_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    _limit_malloc_arenas()
+    assert os.environ["MALLOC_ARENA_MAX"] == "2"  # inherited by the workers uvicorn spawns
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    _limit_malloc_arenas()
+    assert os.environ["MALLOC_ARENA_MAX"] == "8"
