@@ -77,9 +77,10 @@ class ReferralFact(msgspec.Struct, frozen=True, kw_only=True):
     is_cancelled_draft: bool = False
 
 
-class IndicatorCell(msgspec.Struct, frozen=True, kw_only=True):
+class IndicatorCell(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One published indicator value (§10.3). Suppressed values have ``value``, ``numerator`` and
-    ``denominator`` all None (I-4)."""
+    ``denominator`` all None (I-4). Scalars only, so never part of a cycle: untracked by the garbage
+    collector, which would otherwise walk a cached table's 70,000 cells on every full collection."""
 
     indicator_code: str
     period_start: date
