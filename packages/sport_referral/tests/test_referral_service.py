@@ -256,3 +256,14 @@ def test_the_inbox_pages_newest_first_and_searches_only_what_it_may_show(databas
     by_number = sport.inbox(database, COORD_A, status="all", query=hidden)
     assert [(row.referral_id, row.patient_label) for row in by_number.rows] == [(hidden, None)]
     assert sport.inbox(database, COORD_A, status="all", after="R-UNKNOWN").rows == []
+
+
+def test_the_inbox_flags_a_referral_awaiting_an_answer_past_the_response_delay(database: Database) -> None:
+    waiting, recent = _sent(database), _sent(database)
+    with database.write() as session:
+        detail = session.get(SportReferralDetail, waiting)
+        assert detail is not None
+        detail.sent_at = utcnow() - dt.timedelta(days=12)  # cfg:sla.response_days is 10
+    rows = {row.referral_id: row for row in sport.inbox(database, COORD_A).rows}
+    assert rows[waiting].waiting_days == 12 and rows[recent].waiting_days is None
+    assert list(rows) == [recent, waiting]  # newest sent first

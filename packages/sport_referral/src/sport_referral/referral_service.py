@@ -1159,12 +1159,8 @@ def _inbox_rows(session: Session, actor: Actor, statuses: tuple[str, ...], after
 def _inbox_row(row: Any, events: list[ConsentEvent], now: dt.datetime,
                settings: ReferralSettings) -> InboxRow:
     consented = active_consent(events, "share_referral", row.structure_id, now) is not None
-    record = ReferralRecord(
-        referral_id=row.id, prescription_id=row.prescription_id, patient_id=row.patient_id,
-        structure_id=row.structure_id, status=row.status, created_at=row.created_at, sent_at=row.sent_at,
-        received_at=row.received_at, accepted_at=row.accepted_at, first_session_at=row.first_session_at,
-        closed_at=row.closed_at, previous_referral_id=row.previous_referral_id)
-    reminders = response_reminders(record, today=now.date(), settings=settings)
+    # The row carries the referral's id and status and the detail's columns under their own names.
+    reminders = response_reminders(_record(row, row), today=now.date(), settings=settings)
     return InboxRow(referral_id=row.id, structure_name=row.name, status=row.status, sent_at=row.sent_at,
                     patient_label=f"{row.family_name} {row.given_names}" if consented else None,
                     limitation_level=row.limitation_level if consented else None,
