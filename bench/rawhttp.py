@@ -12,7 +12,11 @@ import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-__all__ = ["Connection", "Endpoint", "build_request"]
+__all__ = ["SEND_ERRORS", "Connection", "Endpoint", "build_request"]
+
+ANSWER_TIMEOUT_S = 10.0  # as wrk's --timeout: an answer slower than this counts as an error
+# What a failed exchange raises: the connection is then closed and another one opened.
+SEND_ERRORS = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,13 @@ def build_request(endpoint: Endpoint, method: str, path: str, headers: dict[str,
 
 
 class Connection:
-    """One keep-alive connection; ``send`` returns the answer's status code."""
+    """One keep-alive connection; ``send`` returns the answer's status code. After an answer that said
+    ``Connection: close``, ``reusable`` is False and the caller opens another connection."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+        self.reusable = True
 
     @classmethod
     async def open(cls, endpoint: Endpoint) -> Connection:
@@ -49,6 +55,10 @@ class Connection:
         return cls(reader, writer)
 
     async def send(self, request: bytes) -> int:
+        async with asyncio.timeout(ANSWER_TIMEOUT_S):
+            return await self._exchange(request)
+
+    async def _exchange(self, request: bytes) -> int:
         self._writer.write(request)
         head = await self._reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -61,6 +71,8 @@ class Connection:
                 length = int(value)
             elif name == b"transfer-encoding" and b"chunked" in value.lower():
                 chunked = True
+            elif name == b"connection" and b"close" in value.lower():
+                self.reusable = False
         if chunked:
             while True:
                 size = int((await self._reader.readuntil(b"\r\n")).split(b";")[0], 16)

@@ -46,7 +46,7 @@ from bench.generate import (
     session_forms,
     status_moves,
 )
-from bench.rawhttp import Connection, Endpoint, build_request
+from bench.rawhttp import SEND_ERRORS, Connection, Endpoint, build_request
 from shared_core.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,28 +205,36 @@ async def _python_closed_loop(base: str, target: Target | None, session: Session
     else:
         pairs = [(target.path, (target.form or {}) | csrf if target.is_write else None)]
     requests = [build_request(endpoint, "GET" if form is None else "POST", path, headers, form) for path, form in pairs]
-    once = target is not None and bool(target.rotation)
     done = errors = 0
     deadline = time.perf_counter() + seconds
 
-    async def worker() -> None:
+    async def worker(share: list[bytes], repeat: bool) -> None:
         nonlocal done, errors
         connection = await Connection.open(endpoint)
         try:
-            while time.perf_counter() < deadline and not (once and done >= len(requests)):
-                request = requests[done % len(requests)]
+            index = 0
+            while time.perf_counter() < deadline and (repeat or index < len(share)):
+                request = share[index % len(share)]
+                index += 1
                 done += 1
                 try:
                     errors += await connection.send(request) >= 400
-                except (OSError, asyncio.IncompleteReadError):
+                    if connection.reusable:
+                        continue
+                except SEND_ERRORS:
                     errors += 1
-                    connection.close()
-                    connection = await Connection.open(endpoint)
+                connection.close()
+                connection = await Connection.open(endpoint)
         finally:
             connection.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+    if target is not None and target.rotation:
+        # Sent once over, each worker its own slice in order: a record's successive changes (see _moves)
+        # stay on one connection, so each is sent after the one before has been answered.
+        await asyncio.gather(*(worker(requests[k::CONNECTIONS], False) for k in range(CONNECTIONS)))
+    else:
+        await asyncio.gather(*(worker(requests, True) for _ in range(CONNECTIONS)))
     return done / (time.perf_counter() - started), errors
 
 
@@ -266,14 +274,18 @@ async def _open_loop(base: str, target: Target, session: Session, rate: float, s
     in_flight: set[asyncio.Task[None]] = set()
 
     async def one(connection: Connection, scheduled: float) -> None:
-        nonlocal errors
+        nonlocal errors, opened
         try:
             errors += await connection.send(request) >= 400
-            idle.put_nowait(connection)
-        except (OSError, asyncio.IncompleteReadError):
+        except SEND_ERRORS:
             errors += 1
-            connection.close()
+            connection.reusable = False
         latencies.append((time.perf_counter() - scheduled) * 1000)
+        if connection.reusable:
+            idle.put_nowait(connection)
+        else:  # its place in the pool goes to a new connection
+            connection.close()
+            opened -= 1
 
     start = time.perf_counter()
     for index in range(total):
@@ -326,18 +338,28 @@ def targets(database: Database, today: dt.date) -> list[Target]:
         Target("indicators_page", "observer", "GET", "/observer/indicators"),
         Target("scale_entry", "operator", "POST", f"/patients/{entry_patient}/assessments", {"scale": "phq9", **items}),
         # Each open session can be recorded once, each referral in progress paused once: one pass over them.
-        Target("session_record", "operator", "POST", "/today", rotation=tuple(session_forms(database, today))),
-        Target("referral_status", "coordinator", "POST", "/sport/inbox", rotation=_moves(database)),
+        Target("session_record", "operator", "POST", "/today", rotation=_rotation(
+            "open sessions", tuple(session_forms(database, today)))),
+        Target("referral_status", "coordinator", "POST", "/sport/inbox", rotation=_rotation(
+            f"at least {CONNECTIONS} referrals in progress", _moves(database))),
     ]
 
 
+def _rotation(what: str, requests: tuple[tuple[str, dict[str, str]], ...]) -> tuple[tuple[str, dict[str, str]], ...]:
+    """A write that changes state needs records left in that state: earlier runs use them up."""
+    if not requests:
+        raise SystemExit(f"the data set has no {what} left: delete it (bench/out/<scale>.db) and run again")
+    return requests
+
+
 def _moves(database: Database) -> tuple[tuple[str, dict[str, str]], ...]:
-    """Pause then resume each referral in progress, round after round. A referral's next move is sent a
-    whole round after its previous one, so with more referrals than connections it always finds the
-    version that move left; with fewer, one round only."""
+    """Pause then resume each referral in progress, round after round. The closed loop gives each
+    connection every CONNECTIONS-th request in order; with a multiple of CONNECTIONS referrals per
+    round, all the moves of a referral fall to one connection, each sent once the one before is answered."""
     moves = status_moves(database, STATUS_MOVES)
-    referrals = len({path.split("/")[3] for path, _form in moves})
-    return tuple(moves if referrals > 2 * CONNECTIONS else moves[:referrals])
+    referrals = list(dict.fromkeys(path.split("/")[3] for path, _form in moves))
+    kept = set(referrals[:len(referrals) - len(referrals) % CONNECTIONS])
+    return tuple((path, form) for path, form in moves if path.split("/")[3] in kept)
 
 
 def _commit() -> str:
