@@ -81,7 +81,9 @@ def test_pathway_page_and_letter(page: Page, new_context: Callable[..., BrowserC
     page.wait_for_url("**/letter")
     expect(page.locator("h1")).to_contain_text("Courrier de fin de cure")
     check_axe(page, "pathway-letter")
-    page.goto("/patients/P-DEMO00004/pathway")
+    # P-DEMO00006: an active course no other browser test changes (the keyboard journeys close P-DEMO00004's).
+    page.goto("/patients/P-DEMO00006/pathway")
+    expect(page.locator("article.course").first).to_be_visible()
     check_axe(page, "pathway-active-course")
 
     referrer = new_context().new_page()
