@@ -313,7 +313,7 @@ class BulkWriter:
 class Sink:
     """Rows of several tables from one pass over the patients, written in batches, parents first:
     PostgreSQL checks each foreign key when the rows arrive, so a child batch never goes before its parents.
-    A table may take dicts (``add``) or, declared with its columns, tuples (``add_values``)."""
+    A table takes dicts or, declared with its columns, tuples."""
 
     def __init__(self, writer: BulkWriter, tables: Iterable[Table],
                  columns: dict[str, tuple[str, ...]] | None = None) -> None:
@@ -323,13 +323,7 @@ class Sink:
         self.rows: dict[str, list[Any]] = {table.name: [] for table in self.tables}
         self.pending = 0
 
-    def add(self, table: str, row: dict[str, Any]) -> None:
-        self.rows[table].append(row)
-        self.pending += 1
-        if self.pending >= 5 * BATCH:
-            self.flush()
-
-    def add_values(self, table: str, row: tuple[Any, ...]) -> None:
+    def add(self, table: str, row: dict[str, Any] | tuple[Any, ...]) -> None:
         self.rows[table].append(row)
         self.pending += 1
         if self.pending >= 5 * BATCH:
@@ -786,7 +780,7 @@ class RtmsPass:
         total = max(0, min(top, total))
         items, band, subscores = self._items(definition, total)
         assessment_id = f"A-{person.id[2:]}-{number:03d}"
-        self.sink.add_values("assessment", (
+        self.sink.add("assessment", (
             assessment_id, person.id, definition.code, definition.version, at, "clinician",
             self.g.operator(person.centre), items, sum(items), band, subscores, "[]", False, at))
         mbc.append(MbcAssessment(definition.code, sum(items), at.astimezone(PARIS).date(), assessment_id))
@@ -840,7 +834,7 @@ class RtmsPass:
             "updated_at": events[-1][6], "version": len(events)})
         for event in events:
             _check_move(RTMS_REFERRAL_WORKFLOW, event[0], event[1], "referrer" if event[3] == "referrer" else "centre")
-            self.sink.add_values("referral_event", (referral_id, *event))
+            self.sink.add("referral_event", (referral_id, *event))
         self.sink.add("rtms_referral_detail", {
             "referral_id": referral_id, "referrer_user_id": referrer, "referrer_name": referrer_name,
             "family_name": person.family, "given_names": person.given, "birth_date": person.birth, "sex": person.sex,
@@ -1031,7 +1025,7 @@ class RtmsPass:
             "version": 1 + done + (1 if plan.decided else 0)})
         suffix = course_id[3:]
         for index, day in enumerate(days):
-            self.sink.add_values("rtms_planned_session", (f"PS-{suffix}-{index + 1:03d}", course_id, index + 1, day, 1,
+            self.sink.add("rtms_planned_session", (f"PS-{suffix}-{index + 1:03d}", course_id, index + 1, day, 1,
                                                           "induction", "delivered" if index < done else "planned"))
         # Scores: baseline in the week before session 1, PHQ-9 every fifth session, MADRS after 10 and 20 and
         # at the end; the trajectory improves by 50-85 % for a responder, 0-35 % otherwise.
@@ -1074,7 +1068,7 @@ class RtmsPass:
             end = begin + dt.timedelta(seconds=duration * pulses // prescription.pulses + 60 + int(random() * 240))
             record_id = f"SE-{suffix}-{session_number:03d}"
             records.append((record_id, end))
-            self.sink.add_values("rtms_session_record", (
+            self.sink.add("rtms_session_record", (
                 record_id, f"PS-{suffix}-{session_number:03d}", session_number, state, counts, day, begin, end, mso,
                 pulses, trains, mt.id, mt.value, int(random() * 5) if random() < 0.5 else None, interruptions,
                 explanations, end + dt.timedelta(minutes=1 + int(random() * 20)), *constant))
@@ -1473,7 +1467,7 @@ class SportPass:
             "status": status, "created_by": prescriber, "created_at": created, "updated_at": events[-1][6],
             "version": len(events)})
         for event in events:
-            self.sink.add_values("referral_event", (referral_id, *event))
+            self.sink.add("referral_event", (referral_id, *event))
         consent_id: str | None = None
         if not draft:
             granted = sent - dt.timedelta(minutes=rng.randint(10, 50))
@@ -1523,7 +1517,7 @@ class SportPass:
         for kind, day, attended in life.attendance:
             recorded = dt.datetime.combine(day, dt.time(18), tzinfo=UTC)
             if recorded < open_until:
-                self.sink.add_values("sport_attendance", (referral_id, kind, day, attended, coordinator, recorded))
+                self.sink.add("sport_attendance", (referral_id, kind, day, attended, coordinator, recorded))
         if life.reports and started:
             baseline = {"walk": rng.randint(280, 450), "chair": rng.randint(7, 13), "stance": rng.randint(4, 20),
                         "grip": rng.randint(18, 35), "ricci": rng.randint(12, 20), "minutes": rng.randint(30, 90)}
@@ -1593,8 +1587,7 @@ IN_PROGRESS_REFERRALS_SQL = (
     "AND r.workflow = 'sport_referral' AND r.status = 'in_progress' ORDER BY d.sent_at, r.id")
 
 
-def session_forms(database: Database, on: dt.date, limit: int = 1000,
-                  start_time: str = "00:05") -> list[tuple[str, dict[str, str]]]:
+def session_forms(database: Database, on: dt.date) -> list[tuple[str, dict[str, str]]]:
     """Ready-to-post session forms (path, fields without the CSRF token) for the operator's write benchmark:
     the open sessions of the bench centre's active courses, each recordable once, dated ``on`` (the real
     day of the run: a session cannot be recorded before it happens). The %MSO is the one R-SES-03 expects
@@ -1609,13 +1602,13 @@ def session_forms(database: Database, on: dt.date, limit: int = 1000,
             "FROM rtms_session_record r WHERE r.course_id = c.id ORDER BY r.performed_start DESC LIMIT 1) "
             "FROM rtms_planned_session ps JOIN rtms_course c ON c.id = ps.course_id JOIN patient p ON "
             "p.id = c.patient_id WHERE p.organisation_id = :centre AND c.status = 'active' AND ps.status = 'planned' "
-            "ORDER BY ps.date, ps.id LIMIT :limit"), {"centre": centre, "limit": limit}).all()
+            "ORDER BY ps.date, ps.id LIMIT 1000"), {"centre": centre}).all()
     forms: list[tuple[str, dict[str, str]]] = []
     for patient, course, planned, protocol_ref, mt_value, device in rows:
         prescription, view = prescription_of(catalogue.by_ref(protocol_ref))
         reference = MtReference(value_pct_mso=mt_value, measured_on=on, method="emg_mep", measurement_id="")
         device_id, _, coil_id = (device or "MagVenture R30 n° 1|Cool-B65 n° 1").partition("|")
-        fields = {"performed_on": on.isoformat(), "start_time": start_time,
+        fields = {"performed_on": on.isoformat(), "start_time": "00:05",
                   "intensity_pct_mt": str(prescription.intensity_pct_mt),
                   "intensity_pct_mso": str(expected_intensity_pct_mso(reference, prescription.intensity_pct_mt)),
                   "pulses_delivered": str(prescription.pulses), "trains_delivered": str(prescription.trains),
@@ -1628,8 +1621,8 @@ def session_forms(database: Database, on: dt.date, limit: int = 1000,
 def status_moves(database: Database, count: int) -> list[tuple[str, dict[str, str]]]:
     """``count`` coordinator status changes (path, fields without the CSRF token), valid when sent in order:
     the bench coordinator's referrals in progress are paused (on hold, medical event) then resumed, round after
-    round, each form carrying the version the previous move left (every move adds one). Sent again from the
-    start, they answer 409: regenerate the data set (or take a fresh copy) between runs."""
+    round, each form carrying the version the previous move left (every move adds one). Versions are read when
+    the moves are built, so a later run starts where this one stopped (referrals it left on hold drop out)."""
     with database.read() as session:
         organisation = session.execute(text("SELECT organisation_id FROM app_user WHERE email = "
                                             "'coordinator@bench.parcours.fr'")).scalar_one()

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -75,7 +75,7 @@ class Keys:
         result: dict[str, object] = self.page.evaluate(_PROBE, [target, selector])
         return result
 
-    def focus(self, target: str | Locator, *, limit: int = MAX_TABS) -> None:
+    def focus(self, target: str | Locator) -> None:
         """Press Tab until ``target`` has focus (past the end of the page Tab wraps to the top), asserting
         that each stop shows its focus.
 
@@ -84,7 +84,7 @@ class Keys:
         selector = target if isinstance(target, str) else None
         if self._probe(handle, selector)["hit"]:
             return
-        for _ in range(limit):
+        for _ in range(MAX_TABS):
             self.page.keyboard.press("Tab")
             probe = self._probe(handle, selector)
             if probe["stale"] and not isinstance(target, str):
@@ -96,7 +96,7 @@ class Keys:
                 raise AssertionError(f"focus is not visible on {probe['name']} ({self.page.url}): {probe['problem']}")
             if probe["hit"]:
                 return
-        raise AssertionError(f"{target} never received focus after {limit} presses of Tab on {self.page.url}")
+        raise AssertionError(f"{target} never received focus after {MAX_TABS} presses of Tab on {self.page.url}")
 
     def follow(self, target: str | Locator) -> None:
         """Focus a link or a submit button and press Enter; wait for the page it loads."""
@@ -718,7 +718,7 @@ def test_sport_bridge_and_coordinator_loop_by_keyboard(page: Page, new_context: 
     screenshot(coordinator, "keyboard-journey-08-inbox-report")
 
     # The loop closes: the prescriber sees the status and the report, from the patient's pages.
-    prescription_path = prescription_url.removeprefix(page.url.split("/sport/", 1)[0])
+    prescription_path = urlsplit(prescription_url).path
     keys.follow(f'main a[href="{prescription_path}"]')
     keys.follow(f'main a[href="/sport/referrals/{referral_id}"]')
     expect(page.locator("#referral-status")).to_contain_text("Programme en cours")
