@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 
 from parcours_web.app import create_app
 from parcours_web.auth.tables import AppUser
-from parcours_web.cli import _limit_malloc_arenas, main
+from parcours_web.cli import main
 from parcours_web.migrate import head_revision
 from parcours_web.settings import Settings
 from shared_core.db import Database
+from shared_core.memory import tune_malloc
 from shared_core.tables import Assessment, Organisation, Patient
 
 pytestmark = pytest.mark.db
@@ -187,11 +188,14 @@ def test_the_demo_accounts_can_log_in(run: Run, upgraded: Database, database_url
         assert client.get("/patients").status_code == 200
 
 
-def test_serve_limits_malloc_arenas_unless_the_environment_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_tunes_malloc_unless_the_environment_chose(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    _limit_malloc_arenas()
-    assert os.environ["MALLOC_ARENA_MAX"] == "2"  # inherited by the workers uvicorn spawns
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    tune_malloc()
+    # Inherited by the workers uvicorn spawns.
+    assert os.environ["MALLOC_ARENA_MAX"] == "2" and os.environ["MALLOC_MMAP_THRESHOLD_"] == "1048576"
     monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
-    _limit_malloc_arenas()
-    assert os.environ["MALLOC_ARENA_MAX"] == "8"
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    tune_malloc()
+    assert os.environ["MALLOC_ARENA_MAX"] == "8" and os.environ["MALLOC_MMAP_THRESHOLD_"] == "65536"

@@ -9,8 +9,10 @@ import io
 import json
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import msgspec
@@ -382,3 +384,32 @@ def test_a_large_table_is_computed_in_a_child_process_with_the_same_result(datab
     assert submitted == ["_compute_in_child"]
     assert in_child.table is not here.table  # computed again (another day), not taken from the cache
     assert in_child.table.cells == here.table.cells and in_child.table.register == here.table.register
+
+
+def test_observers_arriving_together_share_one_computation(database: Database,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a restart, eight observers at once had started eight national computations."""
+    from sport_referral import indicator_service
+
+    computations: list[dt.date] = []
+    compute = indicator_service._computed_entry
+
+    def slow_compute(*args, **kwargs):  # type: ignore[no-untyped-def]
+        computations.append(args[2])
+        time.sleep(0.3)  # long enough for every other request to arrive meanwhile
+        return compute(*args, **kwargs)
+
+    seed_referrals(database)
+    monkeypatch.setattr(indicator_service, "_computed_entry", slow_compute)
+    query = IndicatorQuery(period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31))
+    start = threading.Barrier(8)
+
+    def view(index: int) -> ObserverIndicators:
+        start.wait()
+        return observer_indicators(database, Actor(id=f"U-OBS-{index}", role="observer"), query,
+                                   as_of=dt.date(2026, 10, 30))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(view, range(8)))
+    assert computations == [dt.date(2026, 10, 30)]
+    assert all(result.table is results[0].table for result in results)

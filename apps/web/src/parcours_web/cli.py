@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import getpass
-import os
 import sys
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import click
 from parcours_web.settings import SettingsError, load_settings
 from shared_core.db import Database
 from shared_core.errors import NotFound, ValidationFailed
+from shared_core.memory import tune_malloc
 
 
 def _database() -> Database:
@@ -34,22 +32,6 @@ def main() -> None:
     pass
 
 
-M_ARENA_MAX = -8  # glibc's mallopt parameter
-
-
-def _limit_malloc_arenas() -> None:
-    """glibc gives every thread that allocates an arena of its own, and a worker runs up to 40
-    request threads: freed memory stays spread over them. Two arenas took a worker's RSS after the
-    page benchmark from 302 to 248 MB with no measurable change in speed. An explicit
-    MALLOC_ARENA_MAX in the environment is left as set; other C libraries are left alone. The
-    variable is set too, for the worker processes uvicorn spawns."""
-    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
-        return
-    os.environ["MALLOC_ARENA_MAX"] = "2"
-    with contextlib.suppress(OSError, AttributeError):  # not glibc after all: nothing to tune
-        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
-
-
 @main.command(help="Serve the application.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -57,7 +39,7 @@ def _limit_malloc_arenas() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    _limit_malloc_arenas()
+    tune_malloc()
     from parcours_web.migrate import is_up_to_date
 
     database = _database()

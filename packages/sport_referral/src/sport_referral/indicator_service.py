@@ -19,6 +19,7 @@ import logging
 import math
 import multiprocessing
 import threading
+import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -308,6 +309,8 @@ class _Cache:
         self.lock = threading.Lock()
         self.entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self.refreshing: set[tuple[Any, ...]] = set()
+        # A key's lock lives while a thread holds or waits for it.
+        self._computing: weakref.WeakValueDictionary[tuple[Any, ...], threading.Lock] = weakref.WeakValueDictionary()
 
     def get(self, key: tuple[Any, ...]) -> _Entry | None:
         with self.lock:
@@ -322,6 +325,14 @@ class _Cache:
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
+
+    def computing(self, key: tuple[Any, ...]) -> threading.Lock:
+        """The lock one computation of ``key`` holds; requests needing the same table wait on it."""
+        with self.lock:
+            lock = self._computing.get(key)
+            if lock is None:
+                lock = self._computing[key] = threading.Lock()
+            return lock
 
     def claim_refresh(self, key: tuple[Any, ...]) -> bool:
         """True for the one caller that should refresh ``key`` now (none is running)."""
@@ -362,14 +373,34 @@ def _computed_entry(database: Database, query: IndicatorQuery, as_of: dt.date,
     return _Entry(table, data_stamp, register_stamp, utcnow())
 
 
+class _PackedEntry(msgspec.Struct, frozen=True):
+    """An entry as a child process sends it back: its cells as one tuple per field. Pickled, this keeps
+    the strings the cells share shared (a msgpack copy did not). Unpickled one struct per cell instead,
+    pickle's memo kept a keyword dict per cell alive to the end (45 MB for 70,000 cells), and the web
+    worker's heap stayed that much larger afterwards."""
+
+    entry: _Entry  # without its cells
+    columns: tuple[tuple[Any, ...], ...]
+
+    @classmethod
+    def pack(cls, entry: _Entry) -> _PackedEntry:
+        rows = [msgspec.structs.astuple(cell) for cell in entry.table.cells]
+        table = msgspec.structs.replace(entry.table, cells=())
+        return cls(msgspec.structs.replace(entry, table=table), tuple(zip(*rows, strict=True)))
+
+    def unpack(self) -> _Entry:
+        fields = IndicatorCell.__struct_fields__
+        cells = tuple(IndicatorCell(**dict(zip(fields, row, strict=True))) for row in zip(*self.columns, strict=True))
+        return msgspec.structs.replace(self.entry, table=msgspec.structs.replace(self.entry.table, cells=cells))
+
+
 def _compute_in_child(database_url: str, query: IndicatorQuery, as_of: dt.date,
-                      settings: IndicatorSettings) -> _Entry:
+                      settings: IndicatorSettings) -> _PackedEntry:
     """Runs in a child process: the computation's working set (hundreds of MB for a national table)
-    is returned to the system when it exits, instead of staying in the web worker's heap. The entry
-    comes back pickled, which keeps the strings the cells share shared (a msgpack copy did not)."""
+    is returned to the system when it exits, instead of staying in the web worker's heap."""
     database = Database(database_url)
     try:
-        return _computed_entry(database, query, as_of, settings)
+        return _PackedEntry.pack(_computed_entry(database, query, as_of, settings))
     finally:
         database.dispose()
 
@@ -380,16 +411,31 @@ def _fact_count(database: Database, query: IndicatorQuery) -> int:
                                   .where(*_fact_conditions(query))).scalar_one()
 
 
+def _outdated(entry: _Entry, stamps: tuple[tuple[int, int], Any], max_age: dt.timedelta) -> bool:
+    """A table that must not be served: computed before the register grew, or before data moved when
+    tables are always computed on the current data (``max_age`` zero)."""
+    data_stamp, register_stamp = stamps
+    return entry.register_stamp != register_stamp or (
+        entry.data_stamp != data_stamp and max_age <= dt.timedelta(0))
+
+
 def _compute(database: Database, query: IndicatorQuery, as_of: dt.date, settings: IndicatorSettings,
-             cache_key: tuple[Any, ...]) -> _Entry:
-    if database.url.database in (None, "", ":memory:") or _fact_count(database, query) < CHILD_PROCESS_FACTS:
-        entry = _computed_entry(database, query, as_of, settings)
-    else:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            entry = pool.submit(_compute_in_child, database.url.render_as_string(hide_password=False), query,
-                                as_of, settings).result()
-    _CACHE.put(cache_key, entry)
-    return entry
+             cache_key: tuple[Any, ...], max_age: dt.timedelta) -> _Entry:
+    """One computation per table at a time: requests that need the same table meanwhile wait for it
+    and share it. Without this, eight observers opening the page after a restart started eight
+    child processes of a national computation at once."""
+    with _CACHE.computing(cache_key):
+        waited_for = _CACHE.get(cache_key)
+        if waited_for is not None and not _outdated(waited_for, _stamps(database, _register_key(query)), max_age):
+            return waited_for
+        if database.url.database in (None, "", ":memory:") or _fact_count(database, query) < CHILD_PROCESS_FACTS:
+            entry = _computed_entry(database, query, as_of, settings)
+        else:
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                entry = pool.submit(_compute_in_child, database.url.render_as_string(hide_password=False), query,
+                                    as_of, settings).result().unpack()
+        _CACHE.put(cache_key, entry)
+        return entry
 
 
 def _refresh_behind(database: Database, query: IndicatorQuery, as_of: dt.date, settings: IndicatorSettings,
@@ -399,7 +445,7 @@ def _refresh_behind(database: Database, query: IndicatorQuery, as_of: dt.date, s
 
     def refresh() -> None:
         try:
-            _compute(database, query, as_of, settings, cache_key)
+            _compute(database, query, as_of, settings, cache_key, max_age=dt.timedelta(0))
         except Exception:  # the stale table stays served; the next request past max_age tries again
             _log.exception("indicator refresh failed for %s", query)
         finally:
@@ -422,13 +468,12 @@ def observer_indicators(database: Database, actor: Actor, query: IndicatorQuery,
     settings = settings or load_indicator_settings()
     now = utcnow()
     as_of = as_of or now.astimezone(PARIS).date()
-    data_stamp, register_stamp = _stamps(database, _register_key(query))
+    stamps = _stamps(database, _register_key(query))
     cache_key = (str(database.url), query, as_of, settings.k, settings.hide_zero)
     entry = _CACHE.get(cache_key)
-    if entry is None or entry.register_stamp != register_stamp or (
-            entry.data_stamp != data_stamp and max_age <= dt.timedelta(0)):
-        entry = _compute(database, query, as_of, settings, cache_key)
-    elif entry.data_stamp != data_stamp and now - entry.computed_at >= max_age:
+    if entry is None or _outdated(entry, stamps, max_age):
+        entry = _compute(database, query, as_of, settings, cache_key, max_age)
+    elif entry.data_stamp != stamps[0] and now - entry.computed_at >= max_age:
         _refresh_behind(database, query, as_of, settings, cache_key)
     with audit.audited_read(database) as session:
         audit.record(session, actor, "read", "sport_indicators", None,
