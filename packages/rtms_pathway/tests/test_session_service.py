@@ -94,6 +94,20 @@ def _session_form(day: dt.date, **changes: str) -> dict[str, str | None]:
     return values | changes
 
 
+def test_the_default_mso_is_the_one_r_ses_03_expects_when_it_ends_in_a_half(database: Database) -> None:
+    """MT 55 % MSO at 110 % MT is 60.5: R-SES-03 rounds half up to 61. The form's default was 60 (Python's
+    round() rounds halves to even), so a session delivered as proposed was flagged as a deviation."""
+    course = plan_course(database, DOCTOR, "P1", protocol="hf_left_10hz_5s_25s", start=START,
+                         induction_sessions=30, calendar=CALENDAR).id
+    first = _planned(database, course)[0]
+    _mt(database, course, START, value=55)
+    form = session_form(database, NURSE, "P1", course, first.id, START)
+    assert form.defaults["intensity_pct_mso"] == "61"
+    delivered = {**form.defaults, "checkin_metal_removed": "on"}
+    record = record_session(database, NURSE, "P1", course, first.id, delivered, NOW)
+    assert record.status == "delivered"
+
+
 def test_recording_a_session_marks_it_delivered_and_the_course_active(database: Database, course: str) -> None:
     first = _planned(database, course)[0]
     _mt(database, course, START)

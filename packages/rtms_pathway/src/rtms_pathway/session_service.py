@@ -54,6 +54,7 @@ from rtms_pathway.rules.sessions import (
     FORM_INITIAL_FIELDS,
     check_delivery,
     check_seizure_syncope_form,
+    expected_intensity_pct_mso,
     sae_decision,
     seizure_syncope_form_required,
 )
@@ -366,6 +367,11 @@ def _last_mt(session: Session, course_id: str, on: dt.date) -> MotorThresholdRow
     return candidates[-1] if candidates else None
 
 
+def _mt_reference(row: MotorThresholdRow) -> MtReference:
+    return MtReference(value_pct_mso=row.value_pct_mso, measured_on=row.measured_at.astimezone(PARIS).date(),
+                       method=cast(MtMethod, row.method), measurement_id=row.id)
+
+
 def _measurement(row: MotorThresholdRow) -> MotorThresholdMeasurement:
     return MotorThresholdMeasurement(date_time=row.measured_at.astimezone(PARIS), value_pct_mso=row.value_pct_mso,
                                      method=cast(MtMethod, row.method), coil_id=row.coil_id, device_id=row.device_id)
@@ -547,7 +553,7 @@ def session_form(database: Database, actor: Actor, patient_id: str, course_id: s
         record = session.scalar(select(SessionRecordRow).where(SessionRecordRow.planned_session_id == planned.id))
         previous = session.scalars(select(SessionRecordRow).where(SessionRecordRow.course_id == course.id)
                                    .order_by(SessionRecordRow.performed_start.desc())).first()
-        expected = round(last.value_pct_mso * prescription.intensity_pct_mt / 100) if last else None
+        expected = expected_intensity_pct_mso(_mt_reference(last), prescription.intensity_pct_mt) if last else None
         defaults = {
             "performed_on": on.isoformat(), "start_time": "09:00",
             "intensity_pct_mt": str(prescription.intensity_pct_mt),
@@ -631,8 +637,7 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
                            "the page to see it.")
         prescription, view = prescription_of(_definition(course))
         mt_row = _last_mt(session, course.id, performed_on) if performed_on else None
-        mt = (MtReference(value_pct_mso=mt_row.value_pct_mso, measured_on=mt_row.measured_at.astimezone(PARIS).date(),
-                          method=cast(MtMethod, mt_row.method), measurement_id=mt_row.id) if mt_row else None)
+        mt = _mt_reference(mt_row) if mt_row else None
         device = _device_check(mt_row.value_pct_mso if mt_row else None, prescription)
         if device is not None and device.exceeded and not acknowledged:
             errors.append(FieldError("device_max_acknowledged", "The prescription exceeds the device maximum "
