@@ -41,13 +41,14 @@ import datetime as dt
 import itertools
 import operator
 import random
+import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -83,7 +84,11 @@ from sport_referral.model.matching import PatientNeeds
 from sport_referral.model.prescription import ApaPrescription, PrescriptionDraft
 from sport_referral.rules.prescription import check_prescription, expiry_date
 
+if TYPE_CHECKING:
+    import httpx
+
 BENCH_PASSWORD = "parcours-bench-2026"
+CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 NATIONAL = {
     "patients": 100_000, "courses": 150_000, "sessions": 4_000_000, "assessments": 1_500_000,
     "structures": 60_000, "sport_referrals": 500_000, "audit": 50_000_000,
@@ -606,7 +611,7 @@ class Generator:
                     "admin": self.centre_ids[0], "referrer": "org-bench-cabinet"}
         users = []
         for role, organisation in accounts.items():
-            email = f"{role}@bench.parcours.fr"
+            email = bench_email(role)
             result.accounts[role] = email
             users.append({"id": f"U-BENCH-{role.upper()}", "email": email, "display_name": f"Bench {role}",
                           "role": role, "organisation_id": organisation, "active": True, "password_hash": password,
@@ -1709,9 +1714,20 @@ def check_pages(targets: dict[str, str]) -> dict[str, list[str]]:
     }
 
 
+def bench_email(role: str) -> str:
+    return f"{role}@bench.parcours.fr"
+
+
+def sign_in(client: httpx.Client, role: str) -> httpx.Response:
+    """Sign a bench account in as a browser does, with the login form's CSRF token (303 when signed in).
+    ``client`` may be a Litestar TestClient (in-process) or an httpx client of a served application."""
+    match = CSRF_INPUT.search(client.get("/login").text)
+    return client.post("/login", data={"email": bench_email(role), "password": BENCH_PASSWORD,
+                                       "_csrf_token": match[1] if match else ""}, follow_redirects=False)
+
+
 def check(database_url: str) -> list[str]:
     """Sign in as each bench account in-process and open its pages; returns the failures (not 200)."""
-    import re
     import secrets
 
     from litestar.testing import TestClient
@@ -1719,7 +1735,6 @@ def check(database_url: str) -> list[str]:
     from parcours_web.app import create_app
     from parcours_web.settings import Settings
 
-    token = re.compile(r'name="_csrf_token" value="([^"]+)"')
     database = Database(database_url)
     targets = bench_targets(database)
     for name, value in targets.items():
@@ -1731,11 +1746,7 @@ def check(database_url: str) -> list[str]:
         with TestClient(create_app(settings, database)) as client:
             for role, paths in check_pages(targets).items():
                 client.cookies.clear()
-                match = token.search(client.get("/login").text)
-                response = client.post("/login", data={"email": f"{role}@bench.parcours.fr",
-                                                       "password": BENCH_PASSWORD,
-                                                       "_csrf_token": match[1] if match else ""},
-                                       follow_redirects=False)
+                response = sign_in(client, role)
                 if response.status_code != 303:
                     failures.append(f"{role}: login answered {response.status_code}")
                     continue

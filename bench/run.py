@@ -40,10 +40,11 @@ import httpx
 from sqlalchemy import text
 
 from bench.generate import (
-    BENCH_PASSWORD,
+    CSRF_INPUT,
     bench_targets,
     generate,
     session_forms,
+    sign_in,
     status_moves,
 )
 from bench.rawhttp import SEND_ERRORS, Connection, Endpoint, build_request
@@ -54,7 +55,6 @@ RESULTS = ROOT / "bench" / "results"
 SERVER_CPU, LOAD_CPU = 0, 1
 CONNECTIONS = 8
 OPEN_LOOP_CONNECTIONS = 64  # enough for a stall of a few hundred ms at the rates measured
-CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 # Long enough for the slowest page to answer a few times on a loaded CI machine.
 SMOKE_SECONDS = 3.0
 STATUS_MOVES = 3000  # enough to hold one move per referral in progress at any scale
@@ -165,13 +165,11 @@ class Session:
     csrf: str
 
 
-def sign_in(base: str, email: str) -> Session:
+def signed_in(base: str, role: str) -> Session:
     with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as client:
-        token = CSRF_INPUT.search(client.get("/login").text)
-        assert token, "no CSRF token on /login"
-        response = client.post("/login", data={"email": email, "password": BENCH_PASSWORD, "_csrf_token": token[1]})
+        response = sign_in(client, role)
         if response.status_code != 303:
-            raise RuntimeError(f"bench login failed for {email}: {response.status_code}")
+            raise RuntimeError(f"bench login failed for {role}: {response.status_code}")
         csrf = CSRF_INPUT.search(client.get("/").text)
         cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
         return Session(cookie, csrf[1] if csrf else "")
@@ -393,7 +391,7 @@ def run(scale: str, database_url: str, seconds: float, only: frozenset[str] = fr
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), seconds, counts)
     with tempfile.TemporaryDirectory(prefix="parcours-bench-") as tmp, server(database_url, Path(tmp)) as (base, pid):
         workdir = Path(tmp)
-        sessions = {role: sign_in(base, f"{role}@bench.parcours.fr") for role in {t.role for t in plan}}
+        sessions = {role: signed_in(base, role) for role in {t.role for t in plan}}
         h_rate, h_errors = closed_loop(base, None, None, seconds, workdir)
         report.measures.append(Measure("H (/bench/h)", "baseline", h_rate, 1.0, h_errors))
         for target in plan:

@@ -191,8 +191,11 @@ def _skip_link_then_main(page: Page) -> Keys:
     """A fresh page: the first Tab reaches the visible skip link, Enter moves focus into main."""
     keys = Keys(page)
     page.keyboard.press("Tab")
-    expect(page.locator("a.skip-link")).to_be_focused()
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
     assert keys._probe()["problem"] is None, "the focused skip link must show its focus"
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0, f"the focused skip link is off screen: {box}"
     page.keyboard.press("Enter")
     expect(page.locator("main#main")).to_be_focused()
     return keys

@@ -526,6 +526,6 @@ class Kit:
     stored_patient_ids = staticmethod(stored_patient_ids)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def kit() -> type[Kit]:
     return Kit

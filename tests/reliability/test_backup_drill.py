@@ -14,30 +14,28 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import secrets
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
 
+from bench.generate import SCALES, bench_email, generate, sign_in
 from parcours_web.app import create_app
 from parcours_web.backup import TableSummary, database_summary, verify_backup
 from parcours_web.settings import Settings
 from shared_core.db import Database
 from shared_core.testing import postgres_url, throwaway_postgres_database
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # bench/ is a top-level directory, not an installed package
-    sys.path.insert(0, str(ROOT))
+if TYPE_CHECKING:  # conftest belongs to pytest: never imported at run time
+    from conftest import Kit
 
-from bench.generate import BENCH_PASSWORD, SCALES, generate  # noqa: E402
 
 SCALE_ENV = "PARCOURS_RELIABILITY_BACKUP_SCALE"
 SCALE = os.environ.get(SCALE_ENV) or "small"
@@ -47,8 +45,6 @@ REQUESTED = SCALE_ENV in os.environ
 # Generous: generation plus one backup and two restores, each a multiple of a bulk load's time.
 TIMEOUT_SECONDS = {"small": 900, "medium": 3 * 3600, "national": 24 * 3600}
 COMMAND_TIMEOUT_SECONDS = TIMEOUT_SECONDS.get(SCALE, 900)
-PSYCHIATRIST = "psychiatrist@bench.parcours.fr"
-CSRF_INPUT = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 pytestmark = [pytest.mark.db, pytest.mark.timeout(TIMEOUT_SECONDS.get(SCALE, 900)),
               pytest.mark.skipif(not REQUESTED, reason=f"on demand: set {SCALE_ENV}=small|medium|national")]
@@ -63,22 +59,14 @@ class Drill:
     backup: Path
     expected: dict[str, TableSummary]
     generated_counts: dict[str, int]
+    kit: type[Kit]
 
 
-def _env(database_url: str, workdir: Path) -> dict[str, str]:
-    # The CLI reads its settings from the environment only: the developer's own PARCOURS_* must not leak in.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PARCOURS_")}
-    env.update({"PARCOURS_DATABASE_URL": database_url, "PARCOURS_VAR_DIR": str(workdir / "var"),
-                "PARCOURS_SECRET_KEY": secrets.token_urlsafe(48), "PARCOURS_COOKIE_SECURE": "false",
-                "PYTHONUNBUFFERED": "1"})
-    return env
-
-
-def _cli(env: dict[str, str], cwd: Path, *args: str) -> float:
+def _cli(kit: type[Kit], env: dict[str, str], cwd: Path, *args: str) -> float:
     """Run ``parcours ARGS`` in its own process; returns its wall time (interpreter start-up included)."""
     started = time.perf_counter()
-    completed = subprocess.run([sys.executable, "-m", "parcours_web.cli", *args], env=env, cwd=cwd,
-                               capture_output=True, text=True, timeout=COMMAND_TIMEOUT_SECONDS, check=False)
+    completed = subprocess.run(kit.cli_command(*args), env=env, cwd=cwd, capture_output=True, text=True,
+                               timeout=COMMAND_TIMEOUT_SECONDS, check=False)
     elapsed = time.perf_counter() - started
     assert completed.returncode == 0, f"parcours {' '.join(args)} failed:\n{completed.stdout}\n{completed.stderr}"
     print(f"[drill {SCALE}] parcours {args[0]}: {completed.stdout.strip()}")
@@ -96,7 +84,7 @@ def _differences(expected: dict[str, TableSummary], found: dict[str, TableSummar
 
 
 @pytest.fixture(scope="module")
-def drill(tmp_path_factory: pytest.TempPathFactory) -> Drill:
+def drill(tmp_path_factory: pytest.TempPathFactory, kit: type[Kit]) -> Drill:
     if SCALE not in SCALES:
         pytest.fail(f"{SCALE_ENV}={SCALE!r}: expected one of {', '.join(sorted(SCALES))}")
     workdir = tmp_path_factory.mktemp(f"backup-drill-{SCALE}")
@@ -105,15 +93,15 @@ def drill(tmp_path_factory: pytest.TempPathFactory) -> Drill:
     try:
         generated = generate(source, SCALE)  # migrates the empty database first, as bench/run.py relies on
         print(f"\n[drill {SCALE}] generated {sum(generated.counts.values()):,} rows in {generated.seconds:.1f} s")
-        env = _env(source_url, workdir)
+        env = kit.base_env(source_url, workdir / "var", secrets.token_urlsafe(48))
         backup = workdir / f"{SCALE}.backup"
-        seconds = _cli(env, workdir, "backup", str(backup))
+        seconds = _cli(kit, env, workdir, "backup", str(backup))
         print(f"[drill {SCALE}] backup: {seconds:.1f} s, {backup.stat().st_size / 1e6:.1f} MB")
         # Nothing writes to the source after the backup: what it holds now is what the file must hold.
         expected = database_summary(source)
     finally:
         source.dispose()
-    return Drill(workdir, env, backup, expected, dict(generated.counts))
+    return Drill(workdir, env, backup, expected, dict(generated.counts), kit)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -139,7 +127,8 @@ def test_the_backup_file_records_exactly_what_the_source_held(drill: Drill) -> N
 
 
 def test_a_restore_gives_identical_counts_and_checksums_and_serves(drill: Drill, target_url: str) -> None:
-    seconds = _cli({**drill.env, "PARCOURS_DATABASE_URL": target_url}, drill.workdir, "restore", str(drill.backup))
+    seconds = _cli(drill.kit, {**drill.env, "PARCOURS_DATABASE_URL": target_url}, drill.workdir, "restore",
+                   str(drill.backup))
     backend = "sqlite" if target_url.startswith("sqlite") else "postgresql"
     print(f"[drill {SCALE}] restore into {backend}: {seconds:.1f} s")
 
@@ -150,14 +139,11 @@ def test_a_restore_gives_identical_counts_and_checksums_and_serves(drill: Drill,
         with target.read() as session:
             patient_id, family_name = session.execute(text(
                 "SELECT p.id, p.family_name FROM patient p JOIN app_user u ON u.organisation_id = p.organisation_id "
-                "WHERE u.email = :email ORDER BY p.id LIMIT 1"), {"email": PSYCHIATRIST}).one()
+                "WHERE u.email = :email ORDER BY p.id LIMIT 1"), {"email": bench_email("psychiatrist")}).one()
         settings = Settings(database_url=target_url, secret_key=secrets.token_urlsafe(32), cookie_secure=False,
                             var_dir=drill.workdir / "var")
         with TestClient(create_app(settings, target)) as client:
-            token = CSRF_INPUT.search(client.get("/login").text)
-            assert token, "no CSRF token on /login"
-            login = client.post("/login", data={"email": PSYCHIATRIST, "password": BENCH_PASSWORD,
-                                                 "_csrf_token": token[1]}, follow_redirects=False)
+            login = sign_in(client, "psychiatrist")
             assert login.status_code == 303, f"bench login on the restored database answered {login.status_code}"
             page = client.get(f"/patients/{patient_id}")
             assert page.status_code == 200, page.text[:500]
