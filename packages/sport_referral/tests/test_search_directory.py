@@ -1,0 +1,81 @@
+"""GET /api/v1/sport/structures on the database (service.search_directory): the answer must be exactly
+what the contract's rules give over the whole directory, whatever the range scan and the radius check
+done before decoding leave out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import shared_core.tables
+import sport_referral.tables
+from shared_core.actors import Actor
+from shared_core.db import Database, metadata
+from shared_core.testing import fresh_database, prepare_postgres_schema
+from sport_referral.catalogue.loader import load_supervision_matrix
+from sport_referral.catalogue.loader_sport import load_matching_settings
+from sport_referral.model.structures import Structure
+from sport_referral.rules.api_contract import search_structures
+from sport_referral.service import commune_points, save_structures, search_directory
+
+pytestmark = pytest.mark.db
+assert shared_core.tables and sport_referral.tables  # the tables are on the metadata
+
+ADMIN = Actor(id="admin-1", role="admin")
+TODAY = dt.date(2026, 11, 20)
+TOULOUSE = "31555"
+KM_PER_DEGREE = 111.19508  # the haversine's, R = 6371.0 km
+
+
+@pytest.fixture(scope="module")
+def _postgres_schema() -> str | None:
+    return prepare_postgres_schema(metadata)
+
+
+@pytest.fixture
+def database(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Database]:
+    with fresh_database(tmp_path, _postgres_schema, metadata) as db:
+        yield db
+
+
+def _structure(number: int, km: float, bearing_degrees: float, **overrides: object) -> Structure:
+    """A structure ``km`` from Toulouse's commune point in the given direction (0 = north, 45 = north-east)."""
+    origin = commune_points()[TOULOUSE]
+    bearing = math.radians(bearing_degrees)
+    values: dict[str, object] = {
+        "structure_id": f"s-{number:03d}", "kind": "mss", "name": f"Structure {number:03d}", "postcode": "31000",
+        "commune_insee": TOULOUSE, "accepting_referrals": True, "source": "manual", "source_licence": "own",
+        "source_ref": f"ref-{number:03d}",
+        "latitude": origin.lat + km * math.cos(bearing) / KM_PER_DEGREE,
+        "longitude": origin.lon + km * math.sin(bearing) / (KM_PER_DEGREE * math.cos(math.radians(origin.lat))),
+        "professions": frozenset({"apa_teacher"}), "disability_families": frozenset({"moteur"}),
+        "accessibility": {"motor_reception": True}, "capacity_open_slots": 2, "referral_email": "contact@mss.fr",
+    }
+    return Structure(**(values | overrides))  # type: ignore[arg-type]
+
+
+def test_the_answer_is_the_rules_over_the_whole_directory(database: Database) -> None:
+    directory = [
+        # North: inside the box up to 30.3 km. 30.04 km rounds to 30.0 (kept), 30.06 to 30.1 (left out).
+        _structure(1, 12.0, 0), _structure(2, 29.9, 0), _structure(3, 30.04, 0), _structure(4, 30.06, 0),
+        _structure(5, 30.2, 0),
+        # North-east: the box's corner reaches 42 km; only the circle counts.
+        _structure(6, 25.0, 45), _structure(7, 31.0, 45), _structure(8, 40.0, 45),
+        # Filters still apply to what is inside: a family not accommodated, a venue, a structure far away.
+        _structure(9, 5.0, 200, disability_families=frozenset({"visuel"})),
+        _structure(10, 8.0, 300, kind="venue", referral_email=None),
+        _structure(11, 150.0, 90),
+    ]
+    save_structures(database, ADMIN, directory, "test")
+    for params in ({"commune": [TOULOUSE]}, {"commune": [TOULOUSE], "family": ["moteur"]},
+                   {"commune": [TOULOUSE], "radius_km": ["31"]}, {"commune": [TOULOUSE], "radius_km": ["200"]}):
+        found = search_directory(database, params, today=TODAY)
+        expected = search_structures(params, directory, matrix=load_supervision_matrix(),
+                                     settings=load_matching_settings(), commune_points=commune_points(), today=TODAY)
+        assert found == expected, params
+    within_30 = [item.id for item in search_directory(database, {"commune": [TOULOUSE]}, today=TODAY).items]
+    assert within_30 == ["s-009", "s-010", "s-001", "s-006", "s-002", "s-003"]
