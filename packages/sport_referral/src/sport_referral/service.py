@@ -141,6 +141,14 @@ def _bounding_box(origin: GeoPoint, radius_km: float) -> tuple[float, float, flo
     return origin.lat - delta_lat, origin.lat + delta_lat, origin.lon - delta_lon, origin.lon + delta_lon
 
 
+def _within(origin: GeoPoint, radius_km: float, latitude: float | None, longitude: float | None,
+            earth_radius_km: float) -> bool:
+    """M-7 on a structure's stored coordinates (rows without them are never in the range scan)."""
+    if latitude is None or longitude is None:
+        return False
+    return round_km(haversine_km(origin, GeoPoint(latitude, longitude), earth_radius_km)) <= radius_km
+
+
 def search_directory(
     database: Database,
     params: Mapping[str, str | Sequence[str]],
@@ -168,7 +176,7 @@ def search_directory(
             SportStructure.latitude.between(south, north), SportStructure.longitude.between(west, east))).all()
     earth_radius = settings.geo.earth_radius_km
     candidates = [_STRUCTURE.decode(data) for latitude, longitude, data in rows
-                  if round_km(haversine_km(origin, GeoPoint(latitude, longitude), earth_radius)) <= radius]
+                  if _within(origin, radius, latitude, longitude, earth_radius)]
     return structures_answer(match_structures(request, candidates, matrix, settings, points))
 
 
