@@ -414,16 +414,18 @@ def run(scale: str, database_url: str, seconds: float, only: frozenset[str] = fr
 
 
 def add_growth(report: Report) -> None:
-    """quality.md's growth bar: p99 at this scale over p99 at 1 %, from the newest small run on this backend."""
-    small_runs = sorted(RESULTS.glob(f"*-small-{report.backend}.json"), key=lambda path: path.stat().st_mtime)
+    """quality.md's growth bar: p99 at this scale over p99 at 1 %, from the newest small run on this backend
+    (newest by the date each report records: a checkout gives every file the same modification time)."""
+    small_runs = {path: json.loads(path.read_text()) for path in RESULTS.glob(f"*-small-{report.backend}.json")}
     if report.scale == "small" or not small_runs:
         return
-    small = {m["name"]: m for m in json.loads(small_runs[-1].read_text())["measures"]}
+    newest = max(small_runs, key=lambda path: small_runs[path]["date"])
+    small = {m["name"]: m for m in small_runs[newest]["measures"]}
     for measure in report.measures:
         before = small.get(measure.name, {}).get("p99_ms")
         if measure.p99_ms is not None and before:
             measure.p99_growth = measure.p99_ms / before
-    report.notes.append(f"p99 growth relative to {small_runs[-1].name}")
+    report.notes.append(f"p99 growth relative to {newest.name}")
 
 
 def write_report(report: Report) -> Path:
