@@ -318,8 +318,9 @@ def open_loop(base: str, target: Target, session: Session, rate: float, seconds:
 
 # --- the run --------------------------------------------------------------------------------------
 
-def targets(database: Database, today: dt.date) -> list[Target]:
-    """quality.md's pages and writes, on ids read back from the generated data (bench/generate.py)."""
+def targets(database: Database, today: dt.date, only: frozenset[str] = frozenset()) -> list[Target]:
+    """quality.md's pages and writes, on ids read back from the generated data (bench/generate.py); with
+    ``only``, just those (a partial run does not need the writes' records left)."""
     found = bench_targets(database)
     with database.read() as session:
         commune = session.execute(text("SELECT commune_insee FROM sport_structure LIMIT 1")).scalar_one()
@@ -327,7 +328,10 @@ def targets(database: Database, today: dt.date) -> list[Target]:
         entry_patient = session.execute(text("SELECT MAX(id) FROM patient WHERE organisation_id = :centre"),
                                         {"centre": found["centre"]}).scalar_one()
     items = {f"item_{index}": "1" for index in range(1, 9)} | {"item_9": "0"}
-    return [
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
+    plan = [
         Target("patient_list", "psychiatrist", "GET", "/patients?q=mor&page=2"),
         Target("patient_timeline", "psychiatrist", "GET", found["patient_path"]),
         Target("coordinator_inbox", "coordinator", "GET", "/sport/inbox"),
@@ -335,12 +339,15 @@ def targets(database: Database, today: dt.date) -> list[Target]:
                f"/api/v1/sport/structures?{urlencode({'commune': commune, 'radius_km': 30, 'family': 'moteur'})}"),
         Target("indicators_page", "observer", "GET", "/observer/indicators"),
         Target("scale_entry", "operator", "POST", f"/patients/{entry_patient}/assessments", {"scale": "phq9", **items}),
-        # Each open session can be recorded once, each referral in progress paused once: one pass over them.
-        Target("session_record", "operator", "POST", "/today", rotation=_rotation(
-            "open sessions", tuple(session_forms(database, today)))),
-        Target("referral_status", "coordinator", "POST", "/sport/inbox", rotation=_rotation(
-            f"at least {CONNECTIONS} referrals in progress", _moves(database))),
     ]
+    # Each open session can be recorded once, each referral in progress paused once: one pass over them.
+    if wanted("session_record"):
+        plan.append(Target("session_record", "operator", "POST", "/today", rotation=_rotation(
+            "open sessions", tuple(session_forms(database, today)))))
+    if wanted("referral_status"):
+        plan.append(Target("referral_status", "coordinator", "POST", "/sport/inbox", rotation=_rotation(
+            f"at least {CONNECTIONS} referrals in progress", _moves(database))))
+    return [target for target in plan if wanted(target.name)]
 
 
 def _rotation(what: str, requests: tuple[tuple[str, dict[str, str]], ...]) -> tuple[tuple[str, dict[str, str]], ...]:
@@ -384,7 +391,7 @@ def run(scale: str, database_url: str, seconds: float, only: frozenset[str] = fr
             counts = {name: session.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
                       for name in ("patient", "assessment", "rtms_course", "rtms_planned_session", "sport_structure",
                                    "referral", "rtms_session_record", "sport_referral_detail", "audit_event")}
-        plan = [target for target in targets(database, dt.date.today()) if not only or target.name in only]
+        plan = targets(database, dt.date.today(), only)
     finally:
         database.dispose()
     report = Report(scale, "sqlite" if database_url.startswith("sqlite") else "postgresql", _commit(),
