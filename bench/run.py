@@ -328,6 +328,7 @@ def targets(database: Database, today: dt.date, only: frozenset[str] = frozenset
         entry_patient = session.execute(text("SELECT MAX(id) FROM patient WHERE organisation_id = :centre"),
                                         {"centre": found["centre"]}).scalar_one()
     items = {f"item_{index}": "1" for index in range(1, 9)} | {"item_9": "0"}
+
     def wanted(name: str) -> bool:
         return not only or name in only
 
