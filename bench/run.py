@@ -323,7 +323,9 @@ def targets(database: Database, today: dt.date, only: frozenset[str] = frozenset
     ``only``, just those (a partial run does not need the writes' records left)."""
     found = bench_targets(database)
     with database.read() as session:
-        commune = session.execute(text("SELECT commune_insee FROM sport_structure LIMIT 1")).scalar_one()
+        # The commune with the most structures: the same kind of search (the densest city) at every scale.
+        commune = session.execute(text("SELECT commune_insee FROM sport_structure GROUP BY commune_insee "
+                                       "ORDER BY COUNT(*) DESC, commune_insee LIMIT 1")).scalar_one()
         # Scale entries go to a patient of their own, so repeated runs never grow the timeline measured.
         entry_patient = session.execute(text("SELECT MAX(id) FROM patient WHERE organisation_id = :centre"),
                                         {"centre": found["centre"]}).scalar_one()

@@ -116,6 +116,18 @@ def test_empty_form_lists_every_missing_field(psychiatrist: tuple[Client, str], 
         assert session.scalar(select(func.count()).select_from(Patient)) == 0
 
 
+def test_a_nul_character_is_refused_naming_its_field(psychiatrist: tuple[Client, str], database: Database) -> None:
+    """PostgreSQL cannot store NUL in text: the write failed with a 500 until forms refused it."""
+    client, token = psychiatrist
+    response = client.post("/patients", data={**patient_form(family_name="Mar\x00tin"), "_csrf_token": token},
+                           follow_redirects=False)
+    assert response.status_code == 422
+    assert "<code>family_name</code>" in response.text
+    assert str(escape(fr("This field contains a NUL character, which cannot be stored."))) in response.text
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Patient)) == 0
+
+
 def test_invalid_ins_key_is_refused_naming_ins(psychiatrist: tuple[Client, str], database: Database) -> None:
     client, token = psychiatrist
     wrong_key = f"{(int(VALID_INS[-2:]) + 1) % 97:02d}"
