@@ -5,8 +5,6 @@ only the actor's centre and the right roles get in (domain-rtms §4, §5)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,10 +22,9 @@ from rtms_pathway.history_service import (
 )
 from rtms_pathway.history_tables import TreatmentTrialRow
 from shared_core.actors import Actor
-from shared_core.db import Database, metadata
+from shared_core.db import Database
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shared_core.tables import AuditEvent, Organisation, Patient
-from shared_core.testing import fresh_database, prepare_postgres_schema
 
 pytestmark = pytest.mark.db
 assert rtms_pathway.history_tables  # the tables are on the metadata
@@ -39,21 +36,16 @@ OTHER = Actor(id="U-OTHER", role="psychiatrist", organisation_id="org-b", addres
 REFERRER = Actor(id="U-REF", role="referrer", organisation_id="org-a", address="127.0.0.1")
 
 
-@pytest.fixture(scope="module")
-def _postgres_schema() -> str | None:
-    return prepare_postgres_schema(metadata)
-
-
 @pytest.fixture
-def database(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Database]:
-    with fresh_database(tmp_path, _postgres_schema, metadata) as db:
-        with db.write() as session:
-            session.add(Organisation(id="org-a", kind="centre", name="Centre A"))
-            session.add(Organisation(id="org-b", kind="centre", name="Centre B"))
-            session.flush()
-            session.add(Patient(id="P1", organisation_id="org-a", family_name="Durand", given_names="Anne",
-                                birth_date=dt.date(1970, 1, 1), sex="F", search_key="durand anne", created_by="t"))
-        yield db
+def database(database: Database) -> Database:
+    """The shared empty database (shared_core.testing_fixtures), with this module's rows."""
+    with database.write() as session:
+        session.add(Organisation(id="org-a", kind="centre", name="Centre A"))
+        session.add(Organisation(id="org-b", kind="centre", name="Centre B"))
+        session.flush()
+        session.add(Patient(id="P1", organisation_id="org-a", family_name="Durand", given_names="Anne",
+                            birth_date=dt.date(1970, 1, 1), sex="F", search_key="durand anne", created_by="t"))
+    return database
 
 
 def _episode(database: Database) -> str:

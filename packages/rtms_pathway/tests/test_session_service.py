@@ -4,8 +4,6 @@ course edits on the stored plan, and the 10-session checkpoint (domain-rtms §7.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -26,10 +24,9 @@ from rtms_pathway.session_tables import SessionRecordRow
 from rtms_pathway.tables import Course, PlannedSessionRow
 from shared_core.actors import Actor
 from shared_core.calendar import WorkingCalendar
-from shared_core.db import Database, metadata
+from shared_core.db import Database
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shared_core.tables import Assessment, AuditEvent, Organisation, Patient
-from shared_core.testing import fresh_database, prepare_postgres_schema
 
 pytestmark = pytest.mark.db
 assert rtms_pathway.tables and rtms_pathway.session_tables  # the tables are on the metadata
@@ -42,21 +39,16 @@ NURSE = Actor(id="U-NURSE", role="operator", organisation_id="org-a", address="1
 OTHER = Actor(id="U-OTHER", role="psychiatrist", organisation_id="org-b", address="127.0.0.1")
 
 
-@pytest.fixture(scope="module")
-def _postgres_schema() -> str | None:
-    return prepare_postgres_schema(metadata)
-
-
 @pytest.fixture
-def database(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Database]:
-    with fresh_database(tmp_path, _postgres_schema, metadata) as db:
-        with db.write() as session:
-            session.add(Organisation(id="org-a", kind="centre", name="Centre A"))
-            session.add(Organisation(id="org-b", kind="centre", name="Centre B"))
-            session.flush()
-            session.add(Patient(id="P1", organisation_id="org-a", family_name="Durand", given_names="Anne",
-                                birth_date=dt.date(1970, 1, 1), sex="F", search_key="durand anne", created_by="t"))
-        yield db
+def database(database: Database) -> Database:
+    """The shared empty database (shared_core.testing_fixtures), with this module's rows."""
+    with database.write() as session:
+        session.add(Organisation(id="org-a", kind="centre", name="Centre A"))
+        session.add(Organisation(id="org-b", kind="centre", name="Centre B"))
+        session.flush()
+        session.add(Patient(id="P1", organisation_id="org-a", family_name="Durand", given_names="Anne",
+                            birth_date=dt.date(1970, 1, 1), sex="F", search_key="durand anne", created_by="t"))
+    return database
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ minimised view, reports and consent withdrawal (domain-sport §1, §4, §8)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -13,10 +11,9 @@ from sqlalchemy import select
 
 import sport_referral.referral_tables  # noqa: F401  (registers the tables on the shared metadata)
 from shared_core.actors import Actor
-from shared_core.db import Database, metadata, utcnow
+from shared_core.db import Database, utcnow
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shared_core.tables import AuditEvent, Organisation, Patient
-from shared_core.testing import fresh_database, prepare_postgres_schema
 from shared_core.text import fold
 from sport_referral import referral_service as sport
 from sport_referral.model.prescription import CoordinatorReferralStub, CoordinatorReferralView
@@ -46,37 +43,32 @@ FORM: dict[str, list[str]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def _postgres_schema() -> str | None:
-    return prepare_postgres_schema(metadata)
-
-
 @pytest.fixture
-def database(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Database]:
-    with fresh_database(tmp_path, _postgres_schema, metadata) as db:
-        with db.write() as session:
-            for org in ("org-centre", "org-other-centre", "org-a", "org-b"):
-                session.add(Organisation(id=org, kind="centre" if "centre" in org else "mss", name=org))
-            now = utcnow()
-            session.add(Patient(id="P-1", organisation_id="org-centre", family_name="Durand", given_names="Léa",
-                                birth_date=dt.date(1980, 4, 2), sex="F", ins=None, commune_insee="67482",
-                                phone="0600000000", email=None, address_line=None, search_key=fold("Durand Léa"),
-                                created_by="t", created_at=now, updated_at=now))
-        records = [msgspec.convert({
-            "structure_id": sid, "kind": "mss", "name": f"MSS {sid}", "postcode": "67000", "commune_insee": "67482",
-            "department_code": "67", "region_code": "44", "latitude": 48.58 + i / 100, "longitude": 7.75,
-            "accepting_referrals": True, "source": "manual", "source_licence": "test", "source_ref": sid,
-            "mss_habilitated_from": "2024-01-01", "referral_email": f"{sid}@example.org",
-            "professions": ["apa_teacher"], "disability_families": ["moteur"],
-            "activity_types": ["endurance", "balance"], "accessibility": {"motor_reception": True}}, Structure)
-            for i, sid in enumerate(("s-a", "s-b", "s-none"))]
-        save_structures(db, Actor(id="t", role="admin"), records, "test")
-        with db.write() as session:
-            for sid, org in (("s-a", "org-a"), ("s-b", "org-b")):
-                row = session.get(SportStructure, sid)
-                assert row is not None
-                row.organisation_id = org
-        yield db
+def database(database: Database) -> Database:
+    """The shared empty database (shared_core.testing_fixtures), with this module's rows."""
+    with database.write() as session:
+        for org in ("org-centre", "org-other-centre", "org-a", "org-b"):
+            session.add(Organisation(id=org, kind="centre" if "centre" in org else "mss", name=org))
+        now = utcnow()
+        session.add(Patient(id="P-1", organisation_id="org-centre", family_name="Durand", given_names="Léa",
+                            birth_date=dt.date(1980, 4, 2), sex="F", ins=None, commune_insee="67482",
+                            phone="0600000000", email=None, address_line=None, search_key=fold("Durand Léa"),
+                            created_by="t", created_at=now, updated_at=now))
+    records = [msgspec.convert({
+        "structure_id": sid, "kind": "mss", "name": f"MSS {sid}", "postcode": "67000", "commune_insee": "67482",
+        "department_code": "67", "region_code": "44", "latitude": 48.58 + i / 100, "longitude": 7.75,
+        "accepting_referrals": True, "source": "manual", "source_licence": "test", "source_ref": sid,
+        "mss_habilitated_from": "2024-01-01", "referral_email": f"{sid}@example.org",
+        "professions": ["apa_teacher"], "disability_families": ["moteur"],
+        "activity_types": ["endurance", "balance"], "accessibility": {"motor_reception": True}}, Structure)
+        for i, sid in enumerate(("s-a", "s-b", "s-none"))]
+    save_structures(database, Actor(id="t", role="admin"), records, "test")
+    with database.write() as session:
+        for sid, org in (("s-a", "org-a"), ("s-b", "org-b")):
+            row = session.get(SportStructure, sid)
+            assert row is not None
+            row.organisation_id = org
+    return database
 
 
 def _sent(database: Database, structure_id: str = "s-a",

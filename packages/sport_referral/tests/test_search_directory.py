@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import shared_core.tables
 import sport_referral.tables
 from shared_core.actors import Actor
-from shared_core.db import Database, metadata
-from shared_core.testing import fresh_database, prepare_postgres_schema
+from shared_core.db import Database
 from sport_referral.catalogue.loader import load_supervision_matrix
 from sport_referral.catalogue.loader_sport import load_matching_settings
 from sport_referral.model.structures import Structure
@@ -29,17 +26,6 @@ ADMIN = Actor(id="admin-1", role="admin")
 TODAY = dt.date(2026, 11, 20)
 TOULOUSE = "31555"
 KM_PER_DEGREE = 111.19508  # the haversine's, R = 6371.0 km
-
-
-@pytest.fixture(scope="module")
-def _postgres_schema() -> str | None:
-    return prepare_postgres_schema(metadata)
-
-
-@pytest.fixture
-def database(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Database]:
-    with fresh_database(tmp_path, _postgres_schema, metadata) as db:
-        yield db
 
 
 def _structure(number: int, km: float, bearing_degrees: float, **overrides: object) -> Structure:
