@@ -24,7 +24,7 @@ from rtms_pathway.history_tables import TreatmentTrialRow
 from shared_core.actors import Actor
 from shared_core.db import Database
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from shared_core.tables import AuditEvent, Organisation, Patient
+from shared_core.tables import AuditEvent
 
 pytestmark = pytest.mark.db
 assert rtms_pathway.history_tables  # the tables are on the metadata
@@ -34,18 +34,6 @@ DOCTOR = Actor(id="U-DOC", role="psychiatrist", organisation_id="org-a", address
 NURSE = Actor(id="U-NURSE", role="operator", organisation_id="org-a", address="127.0.0.1")
 OTHER = Actor(id="U-OTHER", role="psychiatrist", organisation_id="org-b", address="127.0.0.1")
 REFERRER = Actor(id="U-REF", role="referrer", organisation_id="org-a", address="127.0.0.1")
-
-
-@pytest.fixture
-def database(database: Database) -> Database:
-    """The shared empty database (shared_core.testing_fixtures), with this module's rows."""
-    with database.write() as session:
-        session.add(Organisation(id="org-a", kind="centre", name="Centre A"))
-        session.add(Organisation(id="org-b", kind="centre", name="Centre B"))
-        session.flush()
-        session.add(Patient(id="P1", organisation_id="org-a", family_name="Durand", given_names="Anne",
-                            birth_date=dt.date(1970, 1, 1), sex="F", search_key="durand anne", created_by="t"))
-    return database
 
 
 def _episode(database: Database) -> str:

@@ -26,7 +26,7 @@ from shared_core.actors import Actor
 from shared_core.calendar import WorkingCalendar
 from shared_core.db import Database
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from shared_core.tables import Assessment, AuditEvent, Organisation, Patient
+from shared_core.tables import Assessment, AuditEvent
 
 pytestmark = pytest.mark.db
 assert rtms_pathway.tables and rtms_pathway.session_tables  # the tables are on the metadata
@@ -37,18 +37,6 @@ NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
 DOCTOR = Actor(id="U-DOC", role="psychiatrist", organisation_id="org-a", address="127.0.0.1")
 NURSE = Actor(id="U-NURSE", role="operator", organisation_id="org-a", address="127.0.0.1")
 OTHER = Actor(id="U-OTHER", role="psychiatrist", organisation_id="org-b", address="127.0.0.1")
-
-
-@pytest.fixture
-def database(database: Database) -> Database:
-    """The shared empty database (shared_core.testing_fixtures), with this module's rows."""
-    with database.write() as session:
-        session.add(Organisation(id="org-a", kind="centre", name="Centre A"))
-        session.add(Organisation(id="org-b", kind="centre", name="Centre B"))
-        session.flush()
-        session.add(Patient(id="P1", organisation_id="org-a", family_name="Durand", given_names="Anne",
-                            birth_date=dt.date(1970, 1, 1), sex="F", search_key="durand anne", created_by="t"))
-    return database
 
 
 @pytest.fixture
