@@ -32,7 +32,7 @@ from sport_referral.rules.supervision import SupervisionMatrix
 from sport_referral.tables import SportStructure
 
 KM_PER_DEGREE_LATITUDE = 111.32
-_STRUCTURE = msgspec.json.Decoder(Structure)
+_STRUCTURE_DECODER = msgspec.json.Decoder(Structure)
 BATCH = 2_000
 
 
@@ -175,7 +175,7 @@ def search_directory(
                                          cast(SportStructure.data, Text)).where(
             SportStructure.latitude.between(south, north), SportStructure.longitude.between(west, east))).all()
     earth_radius = settings.geo.earth_radius_km
-    candidates = [_STRUCTURE.decode(data) for latitude, longitude, data in rows
+    candidates = [_STRUCTURE_DECODER.decode(data) for latitude, longitude, data in rows
                   if _within(origin, radius, latitude, longitude, earth_radius)]
     return structures_answer(match_structures(request, candidates, matrix, settings, points))
 
