@@ -318,6 +318,9 @@ def open_loop(base: str, target: Target, session: Session, rate: float, seconds:
 
 # --- the run --------------------------------------------------------------------------------------
 
+STRUCTURES = "/api/v1/sport/structures"
+
+
 def targets(database: Database, today: dt.date, only: frozenset[str] = frozenset()) -> list[Target]:
     """quality.md's pages and writes, on ids read back from the generated data (bench/generate.py); with
     ``only``, just those (a partial run does not need the writes' records left)."""
@@ -330,6 +333,7 @@ def targets(database: Database, today: dt.date, only: frozenset[str] = frozenset
         entry_patient = session.execute(text("SELECT MAX(id) FROM patient WHERE organisation_id = :centre"),
                                         {"centre": found["centre"]}).scalar_one()
     items = {f"item_{index}": "1" for index in range(1, 9)} | {"item_9": "0"}
+    search = {"commune": commune, "radius_km": 30, "family": "moteur"}
 
     def wanted(name: str) -> bool:
         return not only or name in only
@@ -338,8 +342,10 @@ def targets(database: Database, today: dt.date, only: frozenset[str] = frozenset
         Target("patient_list", "psychiatrist", "GET", "/patients?q=mor&page=2"),
         Target("patient_timeline", "psychiatrist", "GET", found["patient_path"]),
         Target("coordinator_inbox", "coordinator", "GET", "/sport/inbox"),
-        Target("structure_search_30km", "psychiatrist", "GET",
-               f"/api/v1/sport/structures?{urlencode({'commune': commune, 'radius_km': 30, 'family': 'moteur'})}"),
+        # A page as the prescription page lists it (its 30 nearest), then the contract's answer with no limit:
+        # every structure within 30 km, thousands around a city at national scale.
+        Target("structure_search_30km", "psychiatrist", "GET", f"{STRUCTURES}?{urlencode(search | {'limit': 30})}"),
+        Target("structure_search_30km_all", "psychiatrist", "GET", f"{STRUCTURES}?{urlencode(search)}"),
         Target("indicators_page", "observer", "GET", "/observer/indicators"),
         Target("scale_entry", "operator", "POST", f"/patients/{entry_patient}/assessments", {"scale": "phq9", **items}),
     ]

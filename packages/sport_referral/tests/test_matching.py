@@ -1,10 +1,13 @@
 """Matching (domain-sport §7): hard filters M-1..M-7 in order with readable codes, distance order,
 radius widening, near misses, the same-territory rule and the optional score."""
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sport_referral.catalogue.loader import CatalogueError, load_supervision_matrix
 from sport_referral.catalogue.loader_sport import load_matching_settings
@@ -336,3 +339,71 @@ def test_matching_settings_are_checked() -> None:
     assert SETTINGS.min_results == 3
     assert SETTINGS.provenance["supervision.moderate_sport_educator_conditional"].status == "to_verify"
     assert SETTINGS.enabled_families() == ("moteur", "visuel", "auditif", "mental", "psychique")
+
+
+# --- a limit, structures read nearest first ------------------------------------------------------
+
+def _nearest_first(structures: list[Structure]) -> list[Structure]:
+    return sorted(structures, key=lambda s: (s.latitude, s.structure_id))  # all due north of the origin
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    # Whole kilometres often tie at the cut; tenths cross the M-8 steps (30, 50, 80 km) at their edges.
+    distances=st.lists(st.one_of(st.integers(0, 40).map(float), st.integers(0, 1000).map(lambda tenths: tenths / 10)),
+                       max_size=14),
+    failing=st.lists(st.booleans(), min_size=14, max_size=14),
+    limit=st.integers(min_value=1, max_value=6),
+    widen=st.booleans(),
+)
+def test_a_limited_nearest_first_read_answers_like_the_whole_directory(
+    distances: list[float], failing: list[bool], limit: int, widen: bool
+) -> None:
+    """Same radius, widening, near misses and order as reading every structure; cut at ``limit``, with
+    ``more`` telling whether others pass. Ties at the same 0.1 km are included (the list is sorted by
+    name among them)."""
+    directory = [
+        structure(f"s{index:02d}", km=km, capacity_open_slots=0 if failing[index] else 4, name=f"n{-index % 5}")
+        for index, km in enumerate(distances)
+    ]
+    whole = match_structures(request(widen=widen), directory, MATRIX, SETTINGS)
+    read: list[str] = []
+
+    def lazily() -> Iterator[Structure]:
+        for item in _nearest_first(directory):
+            read.append(item.structure_id)
+            yield item
+
+    limited = match_structures(request(widen=widen), lazily(), MATRIX, SETTINGS, limit=limit)
+    assert ids(limited) == ids(whole)[:limit]
+    assert limited.more == (len(whole.candidates) > limit)
+    assert (limited.radius_km, limited.widened, limited.reasons) == (whole.radius_km, whole.widened, whole.reasons)
+    assert limited.near_misses == whole.near_misses
+    assert len(read) <= len(directory)
+
+
+def test_a_limit_stops_reading_once_the_list_is_settled() -> None:
+    directory = [structure(f"s{index:03d}", km=1 + index / 10) for index in range(200)]
+    read: list[str] = []
+
+    def lazily() -> Iterator[Structure]:
+        for item in directory:
+            read.append(item.structure_id)
+            yield item
+
+    result = match_structures(request(), lazily(), MATRIX, SETTINGS, limit=10)
+    assert ids(result) == [f"s{index:03d}" for index in range(10)] and result.more
+    assert len(read) == 12  # ten listed, one to know there are more, one beyond that distance
+
+
+def test_a_limit_reads_every_tie_at_the_cut() -> None:
+    """Read after two others at the same 0.1 km, the third sorts first among them by name."""
+    directory = [structure("a", km=1, name="c"), structure("b", km=2, name="z"), structure("c", km=2, name="y"),
+                 structure("d", km=2, name="a")]
+    result = match_structures(request(), directory, MATRIX, SETTINGS, limit=2)
+    assert ids(result) == ["a", "d"] and result.more
+
+
+def test_a_limit_needs_the_nearest_first() -> None:
+    with pytest.raises(ValueError, match="nearest first"):
+        match_structures(request(), [structure("far", km=9), structure("near", km=2)], MATRIX, SETTINGS, limit=1)

@@ -13,6 +13,7 @@ import shared_core.tables
 import sport_referral.tables
 from shared_core.actors import Actor
 from shared_core.db import Database
+from sport_referral import service
 from sport_referral.catalogue.loader import load_supervision_matrix
 from sport_referral.catalogue.loader_sport import load_matching_settings
 from sport_referral.model.structures import Structure
@@ -55,13 +56,40 @@ def test_the_answer_is_the_rules_over_the_whole_directory(database: Database) ->
         _structure(9, 5.0, 200, disability_families=frozenset({"visuel"})),
         _structure(10, 8.0, 300, kind="venue", referral_email=None),
         _structure(11, 150.0, 90),
+        # 1.04 km rounds to 1.0: kept by a 1 km search, though outside a box drawn at 1 km.
+        _structure(12, 1.04, 0), _structure(13, 1.06, 180),
     ]
     save_structures(database, ADMIN, directory, "test")
     for params in ({"commune": [TOULOUSE]}, {"commune": [TOULOUSE], "family": ["moteur"]},
-                   {"commune": [TOULOUSE], "radius_km": ["31"]}, {"commune": [TOULOUSE], "radius_km": ["200"]}):
+                   {"commune": [TOULOUSE], "radius_km": ["31"]}, {"commune": [TOULOUSE], "radius_km": ["200"]},
+                   {"commune": [TOULOUSE], "limit": ["2"]}, {"commune": [TOULOUSE], "limit": ["2"], "offset": ["3"]},
+                   {"commune": [TOULOUSE], "limit": ["3"], "sort": ["score"]},
+                   {"commune": [TOULOUSE], "radius_km": ["1"]}, {"commune": [TOULOUSE], "limit": ["4"]}):
         found = search_directory(database, params, today=TODAY)
         expected = search_structures(params, directory, matrix=load_supervision_matrix(),
                                      settings=load_matching_settings(), commune_points=commune_points(), today=TODAY)
         assert found == expected, params
     within_30 = [item.id for item in search_directory(database, {"commune": [TOULOUSE]}, today=TODAY).items]
-    assert within_30 == ["s-009", "s-010", "s-001", "s-006", "s-002", "s-003"]
+    assert within_30 == ["s-012", "s-013", "s-009", "s-010", "s-001", "s-006", "s-002", "s-003"]
+    within_1 = [item.id for item in search_directory(database, {"commune": [TOULOUSE], "radius_km": ["1"]},
+                                                     today=TODAY).items]
+    assert within_1 == ["s-012"]
+
+
+def test_pages_follow_one_another_to_the_whole_answer(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read ring by ring and in small batches (positions first, then each batch's JSON), pages of 7 give
+    the whole answer in order, one after the other, and the last one says there is no next page."""
+    monkeypatch.setattr(service, "_FIRST_BATCH", 3)
+    monkeypatch.setattr(service, "_LAST_BATCH", 10)
+    directory = [_structure(number, km=(number * 7919) % 290 / 10, bearing_degrees=number * 37,
+                            capacity_open_slots=0 if number % 4 == 0 else 2) for number in range(60)]
+    save_structures(database, ADMIN, directory, "test")
+    whole = search_directory(database, {"commune": [TOULOUSE]}, today=TODAY)
+    assert 30 < len(whole.items) < 60 and whole.next_offset is None
+    pages, offset = [], 0
+    while offset is not None:
+        page = search_directory(database, {"commune": [TOULOUSE], "limit": ["7"], "offset": [str(offset)]},
+                                today=TODAY)
+        pages.extend(page.items)
+        offset = page.next_offset
+    assert pages == whole.items

@@ -92,6 +92,8 @@ def test_query_reports_every_bad_field_at_once() -> None:
                 "wheelchair": "yes",
                 "activity": "  ",
                 "sort": "random",
+                "limit": "0",
+                "offset": "-1",
                 "foo": "bar",
             },
             SETTINGS,
@@ -105,6 +107,8 @@ def test_query_reports_every_bad_field_at_once() -> None:
         "wheelchair",
         "activity",
         "sort",
+        "limit",
+        "offset",
         "foo",
     }
 
@@ -142,6 +146,11 @@ def test_query_defaults_and_parsing() -> None:
     assert (full.radius_km, full.family, full.limitation_level, full.wheelchair) == (12.5, "psychique", "severe", True)
     with pytest.raises(ValidationFailed):
         validate_structures_query({"commune": "31555", "family": "tsa"}, SETTINGS)  # extension off by default
+    page = validate_structures_query({"commune": "31555", "limit": "20", "offset": "40"}, SETTINGS)
+    assert (page.limit, page.offset, page.window) == (20, 40, 60) and query.window is None
+    with pytest.raises(ValidationFailed) as too_many:
+        validate_structures_query({"commune": "31555", "limit": "501", "offset": "x"}, SETTINGS)
+    assert fields(too_many) == {"limit", "offset"}
 
 
 def test_search_answers_exactly_the_contract() -> None:

@@ -20,7 +20,6 @@ version the user saw with ``referral.version`` (409 when stale) and bumps it.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -84,7 +83,7 @@ from sport_referral.rules.referral_flow import (
     response_reminders,
     send_referral,
 )
-from sport_referral.service import commune_points
+from sport_referral.service import commune_points, nearest_structures
 from sport_referral.tables import SportStructure
 
 __all__ = [
@@ -134,7 +133,6 @@ INBOX_PAGE = 25
 # searchable where it may be shown); this bounds one search.
 INBOX_SEARCH_LIMIT = 5000
 INBOX_SEARCH_BATCH = 200
-KM_PER_DEGREE = 111.32
 LINT_ACKNOWLEDGE = "This text will be visible to the structure: confirm it is needed, or reword it."
 
 
@@ -241,9 +239,8 @@ class PrescriptionPage(msgspec.Struct, frozen=True, kw_only=True):
     lint_hits: list[LintHit]
     referrals: list[ReferralSummary]
     search: MatchResult | None
-    search_rows: list[SearchRow]  # the nearest SEARCH_ROWS_SHOWN that match the name filter
+    search_rows: list[SearchRow]  # the nearest SEARCH_ROWS_SHOWN that fit (and match the name filter)
     search_error: list[FieldError]
-    search_total: int = 0  # every structure that passed the filters (and the name filter)
 
 
 class ConsentRow(msgspec.Struct, frozen=True):
@@ -563,19 +560,10 @@ def _load_prescription(session: Session, actor: Actor, prescription_id: str) -> 
     return row, patient
 
 
-def _bbox_candidates(session: Session, origin_lat: float, origin_lon: float, radius_km: float) -> list[Structure]:
-    delta_lat = radius_km / KM_PER_DEGREE * 1.01
-    cos_lat = max(math.cos(math.radians(min(abs(origin_lat) + delta_lat, 89.9))), 1e-6)
-    delta_lon = radius_km / (KM_PER_DEGREE * cos_lat) * 1.01
-    rows = session.scalars(select(SportStructure).where(
-        SportStructure.latitude.between(origin_lat - delta_lat, origin_lat + delta_lat),
-        SportStructure.longitude.between(origin_lon - delta_lon, origin_lon + delta_lon))).all()
-    return [_structure(row) for row in rows]
-
-
-def _search(session: Session, row: SportPrescription, patient: Patient, today: dt.date,
-            radius_km: float | None) -> tuple[MatchResult | None, list[SearchRow], list[FieldError]]:
-    """M-rules for this prescription from the patient's commune point (M-8 ``commune_point``)."""
+def _search(session: Session, row: SportPrescription, patient: Patient, today: dt.date, radius_km: float | None,
+            name: str) -> tuple[MatchResult | None, list[SearchRow], list[FieldError]]:
+    """M-rules for this prescription from the patient's commune point (M-8 ``commune_point``): the
+    SEARCH_ROWS_SHOWN nearest structures that fit (and whose name contains ``name``)."""
     if not patient.commune_insee:
         return None, [], [FieldError("commune_insee", "Record the patient's commune to search for structures.")]
     origin = commune_points().get(patient.commune_insee)
@@ -590,22 +578,25 @@ def _search(session: Session, row: SportPrescription, patient: Patient, today: d
                            limitation_level=prescription.limitation_level, today=today,
                            activity_types=frozenset(prescription.activity_types), needs=needs, radius_km=radius_km,
                            widen=radius_km is None, purpose="referral")
-    candidates = _bbox_candidates(session, origin.lat, origin.lon, settings.max_radius_km)
-    result = match_structures(request, candidates, load_supervision_matrix(), settings, commune_points())
-    by_id = {s.structure_id: s for s in candidates}
+    reach = radius_km if radius_km is not None else settings.max_radius_km  # M-8 widens up to the maximum
+    read: dict[str, Structure] = {}
+    nearest = nearest_structures(session.connection(), origin, reach, settings.geo.earth_radius_km, name=name,
+                                 rings=True)
+    result = match_structures(request, (read.setdefault(s.structure_id, s) for s in nearest),
+                              load_supervision_matrix(), settings, commune_points(), limit=SEARCH_ROWS_SHOWN)
     active = {d.structure_id: d.referral_id for d in session.scalars(
         select(SportReferralDetail).where(SportReferralDetail.prescription_id == row.id,
                                           SportReferralDetail.status.in_(("draft", *OPEN_STATUSES))))}
     rows = [SearchRow(structure_id=c.structure_id, name=c.name, kind=c.kind, commune=c.commune,
                       distance_km=c.distance_km, match_reasons=c.match_reasons, flags=c.flags, coverage=c.coverage,
-                      accessibility=sorted(f for f, v in by_id[c.structure_id].accessibility.items() if v),
+                      accessibility=sorted(f for f, v in read[c.structure_id].accessibility.items() if v),
                       referral_target=c.referral_target, active_referral_id=active.get(c.structure_id))
             for c in result.candidates]
     return result, rows, []
 
 
 # Structures listed on the prescription page, nearest first: a city has thousands within 30 km and a
-# prescriber chooses among the closest, or looks one up by name; the count says how many fit.
+# prescriber chooses among the closest, or looks one up by name.
 SEARCH_ROWS_SHOWN = 30
 
 
@@ -614,11 +605,8 @@ def prescription_page(database: Database, actor: Actor, prescription_id: str, *,
     """The signed prescription, its referrals and the structures that fit it (§7, M-10 reasons)."""
     with audit.audited_read(database) as session:
         row, patient = _load_prescription(session, actor, prescription_id)
-        search, search_rows, search_error = (_search(session, row, patient, today, radius_km) if with_search
+        search, search_rows, search_error = (_search(session, row, patient, today, radius_km, name) if with_search
                                              else (None, [], []))
-        if name.strip():
-            wanted = fold(name)
-            search_rows = [r for r in search_rows if wanted in fold(r.name)]
         audit.record(session, actor, "read", "sport_prescription", row.id, patient_id=patient.id)
         return PrescriptionPage(
             patient_id=patient.id, patient_name=f"{patient.family_name} {patient.given_names}",
@@ -627,8 +615,7 @@ def prescription_page(database: Database, actor: Actor, prescription_id: str, *,
             expires_on=row.expires_on, eligibility=row.eligibility, needs=msgspec.convert(row.needs, PatientNeeds),
             medical_notes=row.medical_notes, lint_hits=msgspec.convert(row.lint_hits, list[LintHit]),
             referrals=_summaries(session, SportReferralDetail.prescription_id == row.id),
-            search=search, search_rows=search_rows[:SEARCH_ROWS_SHOWN], search_error=search_error,
-            search_total=len(search_rows))
+            search=search, search_rows=search_rows, search_error=search_error)
 
 
 def search_structures_for(database: Database, actor: Actor, prescription_id: str, *, today: dt.date,

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from functools import cache
 
 import msgspec
-from sqlalchemy import Text, cast, func, insert, select
+from sqlalchemy import Connection, Text, cast, func, insert, select
 
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.services import audit
+from shared_core.text import fold
 from sport_referral.catalogue.loader import load_supervision_matrix
 from sport_referral.catalogue.loader_sport import load_matching_settings
 from sport_referral.geo.gazetteer import Gazetteer, get_gazetteer
@@ -134,19 +137,18 @@ def save_structures(database: Database, actor: Actor, records: Sequence[Structur
 
 
 def _bounding_box(origin: GeoPoint, radius_km: float) -> tuple[float, float, float, float]:
-    """A box that contains the radius circle (a little wider: the exact test is the haversine)."""
-    delta_lat = radius_km / KM_PER_DEGREE_LATITUDE * 1.01
+    """A box that holds every point whose distance rounds to ``radius_km`` or less (a little wider: the
+    exact test is the haversine)."""
+    reach = radius_km + 0.05
+    delta_lat = reach / KM_PER_DEGREE_LATITUDE * 1.01
     cos_lat = max(math.cos(math.radians(min(abs(origin.lat) + delta_lat, 89.9))), 1e-6)
-    delta_lon = radius_km / (KM_PER_DEGREE_LATITUDE * cos_lat) * 1.01
+    delta_lon = reach / (KM_PER_DEGREE_LATITUDE * cos_lat) * 1.01
     return origin.lat - delta_lat, origin.lat + delta_lat, origin.lon - delta_lon, origin.lon + delta_lon
 
 
-def _within(origin: GeoPoint, radius_km: float, latitude: float | None, longitude: float | None,
-            earth_radius_km: float) -> bool:
-    """M-7 on a structure's stored coordinates (rows without them are never in the range scan)."""
-    if latitude is None or longitude is None:
-        return False
-    return round_km(haversine_km(origin, GeoPoint(latitude, longitude), earth_radius_km)) <= radius_km
+# An answer without a limit holds tens of MB around a city (6,000 structures decoded and explained);
+# side by side on the worker's one core they would only multiply the memory, never the throughput.
+_WHOLE_ANSWERS = threading.Lock()
 
 
 def search_directory(
@@ -157,27 +159,69 @@ def search_directory(
     matrix: SupervisionMatrix | None = None,
     settings: MatchingSettings | None = None,
 ) -> StructuresAnswer:
-    """GET /api/v1/sport/structures: a bounding-box range scan, then the M-rules on the candidates.
-
-    At national scale a 30 km search around a city reads hundreds of structures. Only those inside the
-    radius (M-7, on the stored coordinates: a directory search never widens) are decoded, straight
-    from the stored JSON text: decoding was most of the request's time."""
+    """GET /api/v1/sport/structures: the structures in the radius, nearest first, through the M-rules.
+    With ``limit`` only a page's worth is decoded; without it, every structure in the radius."""
     settings = settings or load_matching_settings()
     matrix = matrix or load_supervision_matrix()
     points = commune_points()
     query = validate_structures_query(params, settings)
     origin, department = resolve_origin(query, points)
     request = structures_request(query, origin=origin, origin_department=department, today=today)
-    radius = query.radius_km if query.radius_km is not None else settings.default_radius_km
-    south, north, west, east = _bounding_box(origin, radius)
-    with database.read_rows() as connection:
-        rows = connection.execute(select(SportStructure.latitude, SportStructure.longitude,
-                                         cast(SportStructure.data, Text)).where(
+    with _WHOLE_ANSWERS if query.window is None else nullcontext(), database.read_rows() as connection:
+        nearest = nearest_structures(connection, origin, query.radius_km, settings.geo.earth_radius_km,
+                                     rings=query.window is not None)
+        result = match_structures(request, nearest, matrix, settings, points, limit=query.window)
+        return structures_answer(result, offset=query.offset)
+
+
+# A page of the nearest structures reads outward from this radius, doubling it, so a city's page never
+# reads its thousands; structures are then decoded in batches growing from the first to the last size.
+FIRST_RING_KM = 2.0
+_FIRST_BATCH, _LAST_BATCH = 64, 2_048
+
+
+def nearest_structures(connection: Connection, origin: GeoPoint, radius_km: float, earth_radius_km: float, *,
+                       name: str = "", rings: bool = False) -> Iterator[Structure]:
+    """The stored structures whose distance from ``origin`` rounds to ``radius_km`` or less (M-7 on their
+    coordinates: rows without any are never in the range scan), nearest first, decoded only as far as
+    they are read. ``name`` keeps those whose name contains it (case and accents ignored).
+
+    With ``rings``, positions are read ring by ring (FIRST_RING_KM, then doubling), for a reader that
+    stops after the nearest few; without, in one range scan, for one that reads them all."""
+    wanted = fold(name.strip())
+    inner = -1.0
+    ring = min(FIRST_RING_KM, radius_km) if rings else radius_km
+    while True:
+        last = ring >= radius_km
+        south, north, west, east = _bounding_box(origin, ring)
+        rows = connection.execute(select(SportStructure.id, SportStructure.latitude, SportStructure.longitude,
+                                         SportStructure.name).where(
             SportStructure.latitude.between(south, north), SportStructure.longitude.between(west, east))).all()
-    earth_radius = settings.geo.earth_radius_km
-    candidates = [_STRUCTURE_DECODER.decode(data) for latitude, longitude, data in rows
-                  if _within(origin, radius, latitude, longitude, earth_radius)]
-    return structures_answer(match_structures(request, candidates, matrix, settings, points))
+        ranked: list[tuple[float, str]] = []
+        for structure_id, latitude, longitude, structure_name in rows:
+            if latitude is None or longitude is None:  # never in a range, but typed as nullable
+                continue
+            distance = haversine_km(origin, GeoPoint(latitude, longitude), earth_radius_km)
+            if (inner < distance and (round_km(distance) <= radius_km if last else distance <= ring)
+                    and (not wanted or wanted in fold(structure_name))):
+                ranked.append((distance, structure_id))
+        ranked.sort()
+        yield from _decoded(connection, [structure_id for _, structure_id in ranked])
+        if last:
+            return
+        inner, ring = ring, min(ring * 2, radius_km)
+
+
+def _decoded(connection: Connection, structure_ids: list[str]) -> Iterator[Structure]:
+    """Each structure's JSON, read and decoded batch by batch in the given order."""
+    start, size = 0, _FIRST_BATCH
+    while start < len(structure_ids):
+        batch = structure_ids[start:start + size]
+        data = dict(connection.execute(select(SportStructure.id, cast(SportStructure.data, Text))
+                                       .where(SportStructure.id.in_(batch))).all())
+        for structure_id in batch:
+            yield _STRUCTURE_DECODER.decode(data[structure_id])
+        start, size = start + size, min(size * 4, _LAST_BATCH)
 
 
 def structure_count(database: Database) -> int:

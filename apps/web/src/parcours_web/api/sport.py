@@ -75,14 +75,21 @@ async def structures(
     limitation_level: FromQuery[str | None] = None,
     wheelchair: FromQuery[str | None] = None,
     activity: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
+    limit: FromQuery[str | None] = None,
+    offset: FromQuery[str | None] = None,
 ) -> StructuresAnswer:
     """Structures within ``radius_km`` (default 30) of a point or of a commune's centroid that pass every
     hard filter (M-1..M-7), sorted by great-circle distance rounded to 0.1 km, each with its reasons.
 
     Query: ``lat``/``lon`` or ``commune`` (INSEE code); optional ``family`` (moteur, visuel, auditif,
     mental, psychique), ``limitation_level`` (none, minimal, moderate, severe), ``wheelchair`` (true:
-    step-free access required), ``activity`` (matched against disciplines). Parameters are checked
-    together, so a 422 names every bad one.
+    step-free access required), ``activity`` (matched against disciplines), ``sort`` (distance, or
+    score: the §7.3 weights). Parameters are checked together, so a 422 names every bad one.
+
+    Paging: without ``limit`` every structure in the radius is listed (a city has thousands at 30 km).
+    ``limit`` (1 to 500) lists the nearest ones from ``offset`` (default 0); ``next_offset`` then gives
+    the next page's offset, and is absent on the last page.
     """
     params = {key: request.query_params.getall(key) for key in request.query_params}
     database = app_context(request).database

@@ -211,3 +211,4 @@ class MatchResult(msgspec.Struct, frozen=True, kw_only=True):
     origin_territory: str | None
     unlocated: list[str]
     reasons: list[Reason]
+    more: bool = False  # with a limit: other candidates pass beyond those listed

@@ -27,11 +27,12 @@ from sport_referral.model.matching import GeoPoint, MatchingSettings, MatchReque
 from sport_referral.model.structures import LIMITATION_LEVELS, DisabilityFamily, LimitationLevel, Structure
 from sport_referral.rules.aids import pass_sport_eligibility
 from sport_referral.rules.geo import department_code
-from sport_referral.rules.matching import match_structures
+from sport_referral.rules.matching import match_structures, nearest_first
 from sport_referral.rules.supervision import SupervisionMatrix, allowed_professions
 
 __all__ = [
     "ACTIVITY_QUERY_MAX",
+    "STRUCTURES_LIMIT_MAX",
     "MalformedJson",
     "PassSportAnswer",
     "PassSportBody",
@@ -53,6 +54,8 @@ __all__ = [
 ]
 
 ACTIVITY_QUERY_MAX = 100
+# A page of the directory search: enough for any list a person reads, small enough to answer fast.
+STRUCTURES_LIMIT_MAX = 500
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -83,9 +86,18 @@ class StructuresQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     wheelchair: bool = False
     activity: str | None = None
     sort: Literal["distance", "score"] = "distance"
+    # Paging, beyond the contract's keys: without ``limit`` the answer lists every structure in the radius.
+    limit: int | None = None
+    offset: int = 0
+
+    @property
+    def window(self) -> int | None:
+        """How many candidates the match must list for this page (None: all of them)."""
+        return None if self.limit is None else self.offset + self.limit
 
 
-_QUERY_KEYS = ("lat", "lon", "commune", "radius_km", "family", "limitation_level", "wheelchair", "activity", "sort")
+_QUERY_KEYS = ("lat", "lon", "commune", "radius_km", "family", "limitation_level", "wheelchair", "activity", "sort",
+               "limit", "offset")
 
 
 def _one(params: Mapping[str, str | Sequence[str]], key: str, errors: list[FieldError]) -> str | None:
@@ -118,12 +130,27 @@ def _float(
     return value
 
 
+def _count(key: str, text: str | None, low: int, high: int, errors: list[FieldError]) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        errors.append(FieldError(key, f"expected a whole number, got {text!r}"))
+        return None
+    if not low <= value <= high:
+        errors.append(FieldError(key, f"must be >= {low} and <= {high}"))
+        return None
+    return value
+
+
 def validate_structures_query(params: Mapping[str, str | Sequence[str]], settings: MatchingSettings) -> StructuresQuery:
     """Check the query string of ``GET /api/v1/sport/structures``; every bad field is reported.
 
     Location: ``lat`` and ``lon`` together, or ``commune`` (INSEE code), not both.
     ``radius_km`` defaults to ``cfg:matching.default_radius_km`` (30); ``wheelchair`` is
     ``true`` or ``false``; ``family`` is one of the enabled families (cfg:families.*).
+    ``limit`` (1 to STRUCTURES_LIMIT_MAX) and ``offset`` page the answer.
     """
     errors: list[FieldError] = []
     for key in sorted(params):
@@ -188,6 +215,9 @@ def validate_structures_query(params: Mapping[str, str | Sequence[str]], setting
         elif raw["sort"] != "distance":
             errors.append(FieldError("sort", "expected distance or score"))
 
+    limit = _count("limit", raw["limit"], 1, STRUCTURES_LIMIT_MAX, errors)
+    offset = _count("offset", raw["offset"], 0, 10**9, errors) or 0
+
     if errors:
         raise ValidationFailed(errors, "Invalid query")
     return StructuresQuery(
@@ -200,6 +230,8 @@ def validate_structures_query(params: Mapping[str, str | Sequence[str]], setting
         wheelchair=wheelchair,
         activity=activity or None,
         sort=sort,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -250,12 +282,14 @@ class StructureItem(msgspec.Struct, frozen=True, kw_only=True):
     match_reasons: list[str]
 
 
-class StructuresAnswer(msgspec.Struct, frozen=True, kw_only=True):
+class StructuresAnswer(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     items: list[StructureItem]
+    next_offset: int | None = None  # with ``limit``: where the next page starts, when there is one
 
 
-def structures_answer(result: MatchResult) -> StructuresAnswer:
-    """``{"items": [{"id", "name", "kind", "commune", "distance_km", "match_reasons"}, ...]}`` in the result's order."""
+def structures_answer(result: MatchResult, *, offset: int = 0) -> StructuresAnswer:
+    """``{"items": [{"id", "name", "kind", "commune", "distance_km", "match_reasons"}, ...]}`` in the result's order,
+    from ``offset`` on; a result cut at a limit with more behind it gives the next page's offset."""
     return StructuresAnswer(
         items=[
             StructureItem(
@@ -266,8 +300,9 @@ def structures_answer(result: MatchResult) -> StructuresAnswer:
                 distance_km=c.distance_km,
                 match_reasons=list(c.match_reasons),
             )
-            for c in result.candidates
-        ]
+            for c in result.candidates[offset:]
+        ],
+        next_offset=len(result.candidates) if result.more else None,
     )
 
 
@@ -284,7 +319,9 @@ def search_structures(
     query = validate_structures_query(params, settings)
     origin, department = resolve_origin(query, commune_points)
     request = structures_request(query, origin=origin, origin_department=department, today=today)
-    return structures_answer(match_structures(request, structures, matrix, settings, commune_points))
+    ordered = nearest_first(structures, origin, settings, commune_points)
+    result = match_structures(request, ordered, matrix, settings, commune_points, limit=query.window)
+    return structures_answer(result, offset=query.offset)
 
 
 # --- POST /api/v1/sport/supervision ------------------------------------------------------------

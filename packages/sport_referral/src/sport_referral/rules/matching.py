@@ -13,7 +13,8 @@ structure without a category-1° health professional.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import msgspec
@@ -50,7 +51,7 @@ from sport_referral.rules.limitation import supervision_fit
 from sport_referral.rules.prescription import add_months
 from sport_referral.rules.supervision import SupervisionMatrix
 
-__all__ = ["FilterOutcome", "evaluate_structure", "match_structures"]
+__all__ = ["FilterOutcome", "evaluate_structure", "match_structures", "nearest_first"]
 
 SRC_MATCHING = "domain-sport §7 (règles de mise en relation, valeurs par défaut du produit)"
 # M-11: the filters whose *soft* failure (unknown or undeclared data, capacity) may be a near miss.
@@ -333,21 +334,65 @@ def _order_key(distance: float, name: str, structure_id: str) -> tuple[float, st
     return (round_km(distance), fold(name), structure_id)
 
 
+def nearest_first(
+    structures: Iterable[Structure],
+    origin: GeoPoint,
+    settings: MatchingSettings,
+    commune_points: Mapping[str, GeoPoint] | None = None,
+) -> list[Structure]:
+    """The order ``match_structures`` needs with a limit: by distance from ``origin`` to each structure's
+    point (its own, else its commune's); those that cannot be located first (they are only listed)."""
+
+    def distance(structure: Structure) -> float:
+        located = _structure_point(structure, commune_points or {})
+        return -1.0 if located is None else haversine_km(origin, located[0], settings.geo.earth_radius_km)
+
+    return sorted(structures, key=distance)
+
+
+def _radii(request: MatchRequest, requested: float, settings: MatchingSettings) -> list[float]:
+    """The requested radius, then the M-8 steps a search may widen to (never beyond the maximum)."""
+    if not request.widen:
+        return [requested]
+    return [requested, *(s for s in settings.widen_steps_km if requested < s <= settings.max_radius_km)]
+
+
+def _beyond_final_radius(pass_distances: Sequence[float], distance: float, radii: Sequence[float],
+                         min_results: int) -> bool:
+    """Nearest first: ``distance`` lies beyond the radius the search settles on (M-7, M-8), so nothing
+    from here on can be listed."""
+    for index, radius in enumerate(radii):
+        if distance <= radius:
+            return False
+        if index == len(radii) - 1 or bisect_right(pass_distances, radius) >= min_results:
+            return True
+    return True
+
+
 def match_structures(
     request: MatchRequest,
-    structures: Sequence[Structure],
+    structures: Iterable[Structure],
     matrix: SupervisionMatrix,
     settings: MatchingSettings,
     commune_points: Mapping[str, GeoPoint] | None = None,
+    *,
+    limit: int | None = None,
 ) -> MatchResult:
     """Candidates passing M-1..M-7, with explanations; near misses (M-11) when there is none.
 
     ``commune_points`` (gazetteer points by INSEE code) locates structures without coordinates
     (``geo_precision = commune``); a structure that cannot be located is listed in ``unlocated``.
+
+    With ``limit``, only the first ``limit`` candidates are listed and ``more`` tells whether others
+    pass. Sorted by distance, ``structures`` must then come nearest first: they are read only until
+    the list and the radius (with M-8 widening) are settled, so a lazy iterable is decoded no further
+    than needed and the answer is the one the whole directory would give, cut at ``limit``.
     """
     requested = request.radius_km if request.radius_km is not None else settings.default_radius_km
     if not requested > 0:
         raise ValueError("radius_km must be > 0")
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be >= 1")
     points = commune_points or {}
     geo = settings.geo
     reasons: list[Reason] = []
@@ -369,6 +414,12 @@ def match_structures(
             )
         )
 
+    radii = _radii(request, requested, settings)
+    nearest_first = limit is not None and request.sort == "distance"
+    # Enough passes to fill the list, tell whether more exist, and settle M-8 exactly as a full read would.
+    wanted = max(limit + 1, settings.min_results) if limit is not None else 0
+    pass_distances: list[float] = []  # rounded, in reading order (so sorted when nearest first)
+    previous_distance = 0.0
     outcomes: list[FilterOutcome] = []
     unlocated: list[str] = []
     for structure in structures:
@@ -380,22 +431,31 @@ def match_structures(
             department = structure.department_code or department_code(structure.commune_insee)
             if territory_of_department(department, geo) != origin_territory:
                 continue
-        outcomes.append(evaluate_structure(structure, request, matrix, settings, located[0], located[1]))
+        outcome = evaluate_structure(structure, request, matrix, settings, located[0], located[1])
+        if nearest_first:
+            if outcome.distance_km < previous_distance:
+                raise ValueError("with a limit, structures must come nearest first")
+            previous_distance = outcome.distance_km
+            distance = round_km(outcome.distance_km)
+            if (len(pass_distances) >= wanted and distance > pass_distances[wanted - 1]) or _beyond_final_radius(
+                pass_distances, distance, radii, settings.min_results
+            ):
+                break
+            if not outcome.failures:
+                pass_distances.append(distance)
+        outcomes.append(outcome)
 
     def passing(radius: float) -> list[FilterOutcome]:
         return [o for o in outcomes if not o.failures and round_km(o.distance_km) <= radius]
 
-    radius = requested
+    radius = radii[0]
     selected = passing(radius)
     widened = False
-    if request.widen and len(selected) < settings.min_results:
-        for step in settings.widen_steps_km:
-            if step <= radius or step > settings.max_radius_km:
-                continue
-            radius, widened = step, True
-            selected = passing(radius)
-            if len(selected) >= settings.min_results:
-                break
+    for step in radii[1:]:
+        if len(selected) >= settings.min_results:
+            break
+        radius, widened = step, True
+        selected = passing(radius)
     if widened:
         reasons.append(
             Reason(
@@ -416,6 +476,9 @@ def match_structures(
         candidates.sort(key=lambda c: (-c.score, c.distance_km, fold(c.name), c.structure_id))
     else:
         candidates.sort(key=lambda c: (c.distance_km, fold(c.name), c.structure_id))
+    more = limit is not None and len(candidates) > limit
+    if limit is not None:
+        del candidates[limit:]
 
     near_misses: list[NearMiss] = []
     if not candidates:
@@ -472,4 +535,5 @@ def match_structures(
         origin_territory=origin_territory,
         unlocated=unlocated,
         reasons=reasons,
+        more=more,
     )
