@@ -95,6 +95,17 @@ def test_search_by_prefix_id_and_paging(database: Database, clinician: Actor) ->
     assert patients.search_patients(database, clinician, ids[3].lower(), 1).rows[0].id == ids[3]
 
 
+def test_search_by_ins_and_id_stays_in_the_centre(database: Database, clinician: Actor,
+                                                  other_centre_clinician: Actor) -> None:
+    first13 = "2800567482002"
+    ins = first13 + f"{97 - int(first13) % 97:02d}"
+    created = patients.create_patient(database, clinician, _input(ins=ins))
+    spaced = " ".join((ins[:1], ins[1:3], ins[3:5], ins[5:7], ins[7:10], ins[10:13], ins[13:]))
+    assert [row.id for row in patients.search_patients(database, clinician, spaced, 1).rows] == [created.id]
+    assert patients.search_patients(database, other_centre_clinician, ins, 1).total == 0
+    assert patients.search_patients(database, other_centre_clinician, created.id, 1).total == 0
+
+
 def test_assessment_with_suicidal_item_records_an_alert(database: Database, clinician: Actor,
                                                         catalogue: ScaleCatalogue) -> None:
     patient = patients.create_patient(database, clinician, _input())

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 
 import msgspec
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -276,16 +276,17 @@ def search_patients(database: Database, actor: Actor, query: str, page: int, pag
     """
     folded = fold(query)
     page = max(page, 1)
-    conditions = [Patient.organisation_id == actor.organisation_id]
-    if folded:
-        upper = prefix_upper_bound(folded)
-        compact = query.strip().upper().replace(" ", "")
-        conditions.append(or_(
-            (Patient.search_key >= folded) & (Patient.search_key < upper),
-            Patient.id == compact,
-            Patient.ins == compact,
-        ))
+    in_centre = Patient.organisation_id == actor.organisation_id
+    conditions = [in_centre]
     with audit.audited_read(database) as session:
+        if folded:
+            by_name = (Patient.search_key >= folded) & (Patient.search_key < prefix_upper_bound(folded))
+            # The exact id / INS matches first, each by its unique index: in one OR, SQLite read every
+            # patient of the centre (or of the table) instead of the name range of the index.
+            compact = query.strip().upper().replace(" ", "")
+            exact = session.scalars(union(select(Patient.id).where(in_centre, Patient.id == compact),
+                                          select(Patient.id).where(in_centre, Patient.ins == compact))).all()
+            conditions.append(or_(by_name, Patient.id.in_(exact)) if exact else by_name)
         total = session.scalar(select(func.count()).select_from(Patient).where(*conditions)) or 0
         patients = session.scalars(
             select(Patient).where(*conditions).order_by(Patient.search_key, Patient.id)
