@@ -321,8 +321,8 @@ def _aware(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
 
 
-def _events_of(session: Session, patient_id: str) -> list[ConsentEvent]:
-    return _events_of_patients(session, [patient_id]).get(patient_id, [])
+def _events_of(session: Session, patient_id: str, scope: str | None = None) -> list[ConsentEvent]:
+    return _events_of_patients(session, [patient_id], scope).get(patient_id, [])
 
 
 def _events_of_patients(session: Session, patient_ids: Sequence[str],
@@ -807,7 +807,8 @@ def withdraw_referral_consent(database: Database, actor: Actor, referral_id: str
         if consent.scope != "share_referral" or consent.recipient is None:
             return
         session.flush()
-        if active_consent(_events_of(session, patient.id), "share_referral", consent.recipient, now) is not None:
+        if active_consent(_events_of(session, patient.id, "share_referral"), "share_referral", consent.recipient,
+                          now) is not None:
             return  # another grant for the same structure is still in force
         open_rows = session.execute(
             select(SportReferralDetail, Referral).join(Referral, Referral.id == SportReferralDetail.referral_id)
@@ -908,8 +909,8 @@ def coordinator_report(database: Database, actor: Actor, referral_id: str, repor
     """One D.1172-5 document, printable (structure side)."""
     with audit.audited_read(database) as session:
         referral, detail, structure = _coordinator_referral(session, actor, referral_id)
-        if active_consent(_events_of(session, detail.patient_id), "share_referral", detail.structure_id,
-                          utcnow()) is None:
+        events = _events_of(session, detail.patient_id, "share_referral")
+        if active_consent(events, "share_referral", detail.structure_id, utcnow()) is None:
             raise NotFound("Report not found.")
         report = session.get(SportReport, report_id)
         if report is None or report.referral_id != referral.id:
@@ -921,7 +922,7 @@ def coordinator_report(database: Database, actor: Actor, referral_id: str, repor
 def _coordinator_write(session: Session, actor: Actor, referral_id: str, expected_version: int
                        ) -> tuple[Referral, SportReferralDetail]:
     referral, detail, _structure_row = _coordinator_referral(session, actor, referral_id)
-    if active_consent(_events_of(session, detail.patient_id), "share_referral", detail.structure_id,
+    if active_consent(_events_of(session, detail.patient_id, "share_referral"), "share_referral", detail.structure_id,
                       utcnow()) is None:
         raise Conflict("The patient's consent to share this referral is no longer in force.")
     _check_version(referral, expected_version)
@@ -1075,8 +1076,8 @@ def _save_report(database: Database, actor: Actor, referral_id: str, expected_ve
         referral, detail = _coordinator_write(session, actor, referral_id, expected_version)
         if referral.status not in ("accepted", "in_progress", "on_hold"):
             raise Conflict("Reports are recorded while the programme runs.")
-        shared = active_consent(_events_of(session, detail.patient_id), "share_reports_with_prescriber", None,
-                                now) is not None
+        scope = "share_reports_with_prescriber"
+        shared = active_consent(_events_of(session, detail.patient_id, scope), scope, None, now) is not None
         row = SportReport(
             id=new_id("RP"), referral_id=referral.id, report_type=report.report_type, performed_on=report.performed_on,
             performer_profession=report.performer_profession, six_minute_walk_m=report.six_minute_walk_m,
