@@ -11,6 +11,7 @@ from sport_referral.model.matching import GeoPoint
 from sport_referral.rules.geo import (
     department_code,
     haversine_km,
+    haversine_many_km,
     round_km,
     same_territory,
     territory_of_department,
@@ -71,6 +72,16 @@ coords = st.builds(
 def test_haversine_matches_an_independent_formula(a: GeoPoint, b: GeoPoint) -> None:
     assert haversine_km(a, b) == pytest.approx(_vector_distance(a, b), abs=1e-6)
     assert 0 <= haversine_km(a, b) <= math.pi * 6371.0 + 1e-6
+
+
+@given(coords, st.lists(coords, max_size=20), st.sampled_from([6371.0, 6378.137]))
+def test_many_distances_are_the_same_floats_as_one_by_one(origin: GeoPoint, points: list[GeoPoint],
+                                                          radius: float) -> None:
+    """Equal, not close: the directory search sorts with one and the rules check the order with the other."""
+    assert haversine_many_km(origin, [(p.lat, p.lon) for p in points], radius) == [
+        haversine_km(origin, p, radius) for p in points]
+    assert haversine_many_km(origin, [(-origin.lat, origin.lon + 180)], radius) == [
+        haversine_km(origin, GeoPoint(-origin.lat, origin.lon + 180), radius)]  # antipodes: h clamped
 
 
 @pytest.mark.parametrize(("value", "expected"), [(12.44, 12.4), (12.45, 12.5), (0.04, 0.0), (391.4989, 391.5)])

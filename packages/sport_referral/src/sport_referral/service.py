@@ -29,7 +29,7 @@ from sport_referral.rules.api_contract import (
     structures_request,
     validate_structures_query,
 )
-from sport_referral.rules.geo import haversine_km, round_km
+from sport_referral.rules.geo import haversine_many_km, round_km
 from sport_referral.rules.matching import match_structures
 from sport_referral.rules.supervision import SupervisionMatrix
 from sport_referral.tables import SportStructure
@@ -197,14 +197,11 @@ def nearest_structures(connection: Connection, origin: GeoPoint, radius_km: floa
         rows = connection.execute(select(SportStructure.id, SportStructure.latitude, SportStructure.longitude,
                                          SportStructure.name).where(
             SportStructure.latitude.between(south, north), SportStructure.longitude.between(west, east))).all()
-        ranked: list[tuple[float, str]] = []
-        for structure_id, latitude, longitude, structure_name in rows:
-            if latitude is None or longitude is None:  # never in a range, but typed as nullable
-                continue
-            distance = haversine_km(origin, GeoPoint(latitude, longitude), earth_radius_km)
-            if (inner < distance and (round_km(distance) <= radius_km if last else distance <= ring)
-                    and (not wanted or wanted in fold(structure_name))):
-                ranked.append((distance, structure_id))
+        # The range scan never returns a row without coordinates; their type is only nullable.
+        distances = haversine_many_km(origin, ((row[1], row[2]) for row in rows), earth_radius_km)  # type: ignore[misc]
+        ranked = [(distance, structure_id) for distance, (structure_id, _, _, structure_name) in zip(distances, rows)
+                  if inner < distance and (round_km(distance) <= radius_km if last else distance <= ring)
+                  and (not wanted or wanted in fold(structure_name))]
         ranked.sort()
         yield from _decoded(connection, [structure_id for _, structure_id in ranked])
         if last:
