@@ -199,7 +199,8 @@ def nearest_structures(connection: Connection, origin: GeoPoint, radius_km: floa
             SportStructure.latitude.between(south, north), SportStructure.longitude.between(west, east))).all()
         # The range scan never returns a row without coordinates; their type is only nullable.
         distances = haversine_many_km(origin, ((row[1], row[2]) for row in rows), earth_radius_km)  # type: ignore[misc]
-        ranked = [(distance, structure_id) for distance, (structure_id, _, _, structure_name) in zip(distances, rows)
+        ranked = [(distance, structure_id)
+                  for distance, (structure_id, _, _, structure_name) in zip(distances, rows, strict=True)
                   if inner < distance and (round_km(distance) <= radius_km if last else distance <= ring)
                   and (not wanted or wanted in fold(structure_name))]
         ranked.sort()
