@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import msgspec
 import pytest
 
 import shared_core.tables
@@ -93,3 +94,21 @@ def test_pages_follow_one_another_to_the_whole_answer(database: Database, monkey
         pages.extend(page.items)
         offset = page.next_offset
     assert pages == whole.items
+
+
+def test_a_structure_moved_during_a_search_never_breaks_the_order(database: Database,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Positions and records are read by separate statements. An import moving a structure in between
+    leaves it out (PostgreSQL, read committed) or unseen (an SQLite read is a snapshot): either way the
+    rules still get the structures nearest first, each where it was ranked."""
+    monkeypatch.setattr(service, "_FIRST_BATCH", 1)
+    directory = [_structure(number, km=number, bearing_degrees=0) for number in range(1, 5)]
+    save_structures(database, ADMIN, directory, "test")
+    origin = commune_points()[TOULOUSE]
+    with database.read_rows() as connection:
+        nearest = service.nearest_structures(connection, origin, 30, 6371.0)
+        first = next(nearest)
+        save_structures(database, ADMIN, [msgspec.structs.replace(directory[1], latitude=origin.lat + 0.5)], "move")
+        rest = list(nearest)
+    found = [first.structure_id, *(s.structure_id for s in rest)]
+    assert found == (["s-001", "s-002", "s-003", "s-004"] if database.is_sqlite else ["s-001", "s-003", "s-004"])

@@ -199,26 +199,32 @@ def nearest_structures(connection: Connection, origin: GeoPoint, radius_km: floa
             SportStructure.latitude.between(south, north), SportStructure.longitude.between(west, east))).all()
         # The range scan never returns a row without coordinates; their type is only nullable.
         distances = haversine_many_km(origin, ((row[1], row[2]) for row in rows), earth_radius_km)  # type: ignore[misc]
-        ranked = [(distance, structure_id)
-                  for distance, (structure_id, _, _, structure_name) in zip(distances, rows, strict=True)
+        ranked = [(distance, structure_id, latitude, longitude)
+                  for distance, (structure_id, latitude, longitude, structure_name) in zip(distances, rows, strict=True)
                   if inner < distance and (round_km(distance) <= radius_km if last else distance <= ring)
                   and (not wanted or wanted in fold(structure_name))]
         ranked.sort()
-        yield from _decoded(connection, [structure_id for _, structure_id in ranked])
+        yield from _decoded(connection, ranked)
         if last:
             return
         inner, ring = ring, min(ring * 2, radius_km)
 
 
-def _decoded(connection: Connection, structure_ids: list[str]) -> Iterator[Structure]:
-    """Each structure's JSON, read and decoded batch by batch in the given order."""
+def _decoded(connection: Connection, ranked: list[tuple[float, str, float | None, float | None]]
+             ) -> Iterator[Structure]:
+    """Each ranked structure's record, read and decoded batch by batch in rank order.
+
+    Positions and records come from separate statements: a structure an import moved in between (its
+    record no longer at the ranked position) is left out of this answer rather than break the order."""
     start, size = 0, _FIRST_BATCH
-    while start < len(structure_ids):
-        batch = structure_ids[start:start + size]
+    while start < len(ranked):
+        batch = ranked[start:start + size]
         data = dict(connection.execute(select(SportStructure.id, cast(SportStructure.data, Text))
-                                       .where(SportStructure.id.in_(batch))).all())
-        for structure_id in batch:
-            yield _STRUCTURE_DECODER.decode(data[structure_id])
+                                       .where(SportStructure.id.in_([entry[1] for entry in batch]))).all())
+        for _, structure_id, latitude, longitude in batch:
+            structure = _STRUCTURE_DECODER.decode(data[structure_id])
+            if structure.latitude == latitude and structure.longitude == longitude:
+                yield structure
         start, size = start + size, min(size * 4, _LAST_BATCH)
 
 
