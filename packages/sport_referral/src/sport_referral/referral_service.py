@@ -1129,18 +1129,22 @@ def _inbox_count(session: Session, actor: Actor, statuses: tuple[str, ...]) -> i
 
 def _inbox_rows(session: Session, actor: Actor, statuses: tuple[str, ...], after: str | None,
                 limit: int) -> Sequence[Any]:
-    """Newest sent first, keyset-paged on (sent_at, referral id): a later page costs what the first does."""
+    """Newest sent first, keyset-paged on (sent_at, referral id): a later page costs what the first does.
+
+    The page's ids are chosen on the detail table alone; only they are joined to their patient and
+    structure (joined first, every referral of the structures read its patient's row before the sort)."""
+    newest_first = (SportReferralDetail.sent_at.desc(), SportReferralDetail.referral_id.desc())
+    page = select(SportReferralDetail.referral_id).where(*_inbox_scope(actor, statuses)).order_by(*newest_first)
+    if after is not None:
+        cursor = select(SportReferralDetail.sent_at).where(SportReferralDetail.referral_id == after).scalar_subquery()
+        page = page.where(or_(SportReferralDetail.sent_at < cursor,
+                              and_(SportReferralDetail.sent_at == cursor, SportReferralDetail.referral_id < after)))
     statement = (
         select(*_INBOX_COLUMNS)
         .join(SportStructure, SportStructure.id == SportReferralDetail.structure_id)
         .join(Patient, Patient.id == SportReferralDetail.patient_id)
-        .where(*_inbox_scope(actor, statuses))
-        .order_by(SportReferralDetail.sent_at.desc(), SportReferralDetail.referral_id.desc()).limit(limit))
-    if after is not None:
-        cursor = select(SportReferralDetail.sent_at).where(SportReferralDetail.referral_id == after).scalar_subquery()
-        statement = statement.where(or_(SportReferralDetail.sent_at < cursor,
-                                        and_(SportReferralDetail.sent_at == cursor,
-                                             SportReferralDetail.referral_id < after)))
+        .where(SportReferralDetail.referral_id.in_(page.limit(limit)))
+        .order_by(*newest_first))
     return session.execute(statement).all()
 
 
