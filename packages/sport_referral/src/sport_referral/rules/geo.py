@@ -29,20 +29,15 @@ EARTH_RADIUS_KM = 6371.0
 
 def haversine_km(a: GeoPoint, b: GeoPoint, radius_km: float = EARTH_RADIUS_KM) -> float:
     """M-8: ``d = 2R·asin(√(sin²(Δφ/2) + cos φ1·cos φ2·sin²(Δλ/2)))``, unrounded, in km."""
-    phi1, phi2 = math.radians(a.lat), math.radians(b.lat)
-    d_phi = phi2 - phi1
-    d_lambda = math.radians(b.lon - a.lon)
-    h = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    # Rounding can push h a hair above 1 for antipodal points; asin would then fail.
-    return 2 * radius_km * math.asin(math.sqrt(min(1.0, max(0.0, h))))
+    return haversine_many_km(a, ((b.lat, b.lon),), radius_km)[0]
 
 
 def haversine_many_km(
     origin: GeoPoint, points: Iterable[tuple[float, float]], radius_km: float = EARTH_RADIUS_KM
 ) -> list[float]:
-    """:func:`haversine_km` from ``origin`` to each ``(lat, lon)``: the same operations in the same order,
-    so the same floats, without a call and a point per structure (a city's directory search ranks
-    thousands)."""
+    """:func:`haversine_km` from ``origin`` to each ``(lat, lon)``, without a call and a point per
+    structure (a city's directory search ranks thousands); the one place the formula is written, so
+    a search ranks with exactly the floats the rules check."""
     radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
     phi1 = radians(origin.lat)
     cos_phi1 = cos(phi1)
@@ -50,6 +45,7 @@ def haversine_many_km(
     for lat, lon in points:
         phi2 = radians(lat)
         h = sin((phi2 - phi1) / 2) ** 2 + cos_phi1 * cos(phi2) * sin(radians(lon - origin.lon) / 2) ** 2
+        # Rounding can push h a hair above 1 for antipodal points; asin would then fail.
         distances.append(2 * radius_km * asin(sqrt(h if 0.0 <= h <= 1.0 else min(1.0, max(0.0, h)))))
     return distances
 
