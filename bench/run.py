@@ -415,13 +415,13 @@ def run(scale: str, database_url: str, seconds: float, only: frozenset[str] = fr
                 # Steady state, not the first computation: the indicators table is cached until data moves,
                 # and only from its second computation (the first records the suppression register).
                 for _ in range(2):
-                    httpx.get(base + target.path, headers={"Cookie": sessions[target.role].cookie}, timeout=900)
+                    _get_once(base, target, sessions[target.role])
             rate, errors = closed_loop(base, target, sessions[target.role], seconds, workdir)
             measure = Measure(target.name, "write" if target.is_write else "page", rate, rate / h_rate, errors)
             if not target.is_write:
                 # The closed loop's last requests may still be queued on the server (a slow page's backlog):
                 # one request more, answered after them, lets the open loop start on an idle server.
-                httpx.get(base + target.path, headers={"Cookie": sessions[target.role].cookie}, timeout=900)
+                _get_once(base, target, sessions[target.role])
                 measure.open_loop_rate = max(1.0, rate / 2)
                 p50, p99, open_errors, limited = open_loop(base, target, sessions[target.role], measure.open_loop_rate,
                                                            seconds)
@@ -430,6 +430,11 @@ def run(scale: str, database_url: str, seconds: float, only: frozenset[str] = fr
             report.measures.append(measure)
         report.rss_mb = _rss_mb(pid)
     return report
+
+
+def _get_once(base: str, target: Target, session: Session) -> None:
+    """One page request, waited for (warm-up, or the end of a slow page's backlog)."""
+    httpx.get(base + target.path, headers={"Cookie": session.cookie}, timeout=900)
 
 
 def add_growth(report: Report) -> None:
