@@ -20,6 +20,7 @@ from shared_core.tables import AuditEvent
 
 # Where audited_read() collects the rows of its session (Session.info key).
 _READ_TRAIL = "parcours_audit_read_trail"
+_INSERT_EVENT = insert(AuditEvent)
 
 
 def record(
@@ -46,7 +47,9 @@ def record(
     if trail is not None:
         trail.append(values)
     else:
-        session.add(AuditEvent(**values))
+        # Straight onto the transaction's connection: a unit-of-work object per row cost a write about a
+        # fifth of its time, and nothing reads an audit row back in the transaction that writes it.
+        session.connection().execute(_INSERT_EVENT, values)
 
 
 @contextmanager
