@@ -4,9 +4,10 @@ course edits on the stored plan, and the 10-session checkpoint (domain-rtms §7.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import rtms_pathway.session_tables
 import rtms_pathway.tables
@@ -27,6 +28,7 @@ from shared_core.calendar import WorkingCalendar
 from shared_core.db import Database
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shared_core.tables import Assessment, AuditEvent
+from shared_core.testing import row_held_for_writes, wait_for_blocked_writers
 
 pytestmark = pytest.mark.db
 assert rtms_pathway.tables and rtms_pathway.session_tables  # the tables are on the metadata
@@ -104,6 +106,35 @@ def test_recording_a_session_marks_it_delivered_and_the_course_active(database: 
     assert {"session_recorded", "mt_recorded"} <= actions
     with pytest.raises(Conflict):
         record_session(database, NURSE, "P1", course, first.id, _session_form(START), NOW)
+
+
+def test_two_simultaneous_recordings_of_one_session_keep_one_and_answer_the_other_with_a_conflict(
+        database: Database, course: str) -> None:
+    """Two operators submit the same session at once. Both read it as planned before either writes: PostgreSQL
+    lets both through to the update (read committed), SQLite runs them one after the other. Either way one is
+    recorded and the other gets the conflict, never a database error (the record's unique planned session)."""
+    first = _planned(database, course)[0]
+    _mt(database, course, START)
+    outcomes: list[str] = []
+
+    def record() -> None:
+        try:
+            record_session(database, NURSE, "P1", course, first.id, _session_form(START), NOW)
+            outcomes.append("recorded")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=record) for _ in range(2)]
+    with row_held_for_writes(database, "rtms_planned_session", first.id):
+        for thread in threads:
+            thread.start()
+        wait_for_blocked_writers(database)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "recorded"]
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(SessionRecordRow)
+                              .where(SessionRecordRow.planned_session_id == first.id)) == 1
 
 
 def test_validation_names_each_bad_field_and_writes_nothing(database: Database, course: str) -> None:

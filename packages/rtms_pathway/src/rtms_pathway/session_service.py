@@ -14,7 +14,7 @@ from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from rtms_pathway.catalogue.loader_planning import load_planning_settings, load_protocol_catalogue
@@ -573,6 +573,25 @@ def session_form(database: Database, actor: Actor, patient_id: str, course_id: s
             _checkpoint(session, patient.id, _records(session, course.id)))
 
 
+_CHANGED_SINCE_OPENED = ("This session was recorded or changed by someone else since you opened it: reload the page "
+                         "to see it.")
+# The course, its planned session and the patient's centre, in one read.
+_TO_RECORD = (
+    select(Course.id, Course.patient_id, Course.course_number, Course.protocol_ref, Course.status,
+           PlannedSessionRow.number.label("planned_number"), PlannedSessionRow.phase,
+           PlannedSessionRow.status.label("planned_status"))
+    .join(Patient, Patient.id == Course.patient_id)
+    .join(PlannedSessionRow, PlannedSessionRow.course_id == Course.id)
+    .where(Course.id == bindparam("course_id"), Course.patient_id == bindparam("patient_id"),
+           Patient.organisation_id == bindparam("organisation_id"), PlannedSessionRow.id == bindparam("planned_id")))
+_INSERT_RECORD = insert(SessionRecordRow)
+# Only a session still planned becomes delivered. Of two recordings of one session, the second updates
+# nothing: SQLite ran them one after the other, PostgreSQL re-reads the row once the first commits.
+_DELIVER_PLANNED = (update(PlannedSessionRow)
+                    .where(PlannedSessionRow.id == bindparam("planned_id"), PlannedSessionRow.status == "planned")
+                    .values(status="delivered"))
+
+
 def record_session(database: Database, actor: Actor, patient_id: str, course_id: str, planned_session_id: str,
                    raw: Mapping[str, str | None], now: dt.datetime) -> SessionRecordView:
     """Record a delivered session: check-in hold (R-SAF-04), device maximum (R-MT-05), R-SES-01..03.
@@ -626,17 +645,20 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
         errors.append(FieldError("released_by", "The check-in puts the session on hold: a physician must "
                                                 "release it before stimulation (R-SAF-04)."))
     with database.write() as session:
-        course = load_course(session, actor, patient_id, course_id)
-        planned = _planned(session, course, planned_session_id)
-        if course.status not in ("planned", "active"):
+        course_row = session.execute(_TO_RECORD, {"course_id": course_id, "patient_id": patient_id,
+                                                  "organisation_id": actor.organisation_id,
+                                                  "planned_id": planned_session_id}).first()
+        if course_row is None:  # the ORM's lookups name what is missing (patient, course or session)
+            _planned(session, load_course(session, actor, patient_id, course_id), planned_session_id)
+            raise NotFound("Planned session not found.")
+        if course_row.status not in ("planned", "active"):
             # A fixed sentence so the page can translate it; the course page shows the status itself.
             raise Conflict("This course is suspended, stopped or closed: no session can be recorded until a "
                            "physician decides (R-SES-04).")
-        if planned.status != "planned":  # a form opened before someone else recorded, skipped or moved it
-            raise Conflict("This session was recorded or changed by someone else since you opened it: reload "
-                           "the page to see it.")
-        prescription, view = prescription_of(_definition(course))
-        mt_row = _last_mt(session, course.id, performed_on) if performed_on else None
+        if course_row.planned_status != "planned":  # someone else recorded, skipped or moved it since the form opened
+            raise Conflict(_CHANGED_SINCE_OPENED)
+        prescription, view = prescription_of(load_protocol_catalogue().by_ref(course_row.protocol_ref))
+        mt_row = _last_mt(session, course_row.id, performed_on) if performed_on else None
         mt = _mt_reference(mt_row) if mt_row else None
         device = _device_check(mt_row.value_pct_mso if mt_row else None, prescription)
         if device is not None and device.exceeded and not acknowledged:
@@ -657,11 +679,12 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
         if device is not None and device.alert is not None:
             explanations.append(Explanation(device.alert.rule_id, device.alert.source, device.alert.message_fr,
                                             device.alert.message_en))
-        row = SessionRecordRow(
-            id=new_id("SE"), course_id=course.id, planned_session_id=planned.id, patient_id=course.patient_id,
-            session_number=planned.number, phase=planned.phase, status=check.status,
+        values: dict[str, Any] = dict(
+            id=new_id("SE"), version=1, course_id=course_row.id, planned_session_id=planned_session_id,
+            patient_id=course_row.patient_id, session_number=course_row.planned_number, phase=course_row.phase,
+            status=check.status,
             counts_towards_course=check.counts_towards_course, performed_on=performed_on,
-            performed_start=start_at, performed_end=end_at, protocol_ref=course.protocol_ref,
+            performed_start=start_at, performed_end=end_at, protocol_ref=course_row.protocol_ref,
             prescribed_frequency_hz=view.frequency_hz, prescribed_intensity_pct_mt=prescription.intensity_pct_mt,
             prescribed_pulses=prescription.pulses, prescribed_trains=prescription.trains,
             prescribed_duration_s=view.duration_s,
@@ -675,17 +698,23 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
             deviation_reason=deviation_reason, deviation_physician=deviation_physician,
             mso_override_reason=mso_override_reason, notes=notes,
             explanations=[msgspec.to_builtins(e) for e in explanations], recorded_by=actor.id, recorded_at=utcnow(),
-            **dict(flags.items()),
+            **flags,
         )
-        session.add(row)
-        planned.status = "delivered"
-        if course.status == "planned":
-            course.status = "active"
-        session.flush()
-        audit.record(session, actor, "session_recorded", "rtms_session", row.id, patient_id=course.patient_id,
-                     detail=f"course {course.course_number} session {planned.number}: {check.status}, "
-                            f"{intensity_mso} % MSO")
-        return _record_view(row)
+        # Core statements, not the unit of work: this is the write a centre makes most, and the ORM's
+        # bookkeeping was a third of its cost (README, Performance).
+        connection = session.connection()
+        if connection.execute(_DELIVER_PLANNED, {"planned_id": planned_session_id}).rowcount != 1:
+            raise Conflict(_CHANGED_SINCE_OPENED)  # PostgreSQL: recorded by someone else since it was read
+        connection.execute(_INSERT_RECORD, values)
+        if course_row.status == "planned":  # its first session: rare, so through the ORM's version check
+            stored = session.get(Course, course_row.id)
+            assert stored is not None
+            stored.status = "active"
+        audit.record(session, actor, "session_recorded", "rtms_session", values["id"],
+                     patient_id=course_row.patient_id,
+                     detail=f"course {course_row.course_number} session {course_row.planned_number}: "
+                            f"{check.status}, {intensity_mso} % MSO")
+        return _record_view(SessionRecordRow(**values))
 
 
 # --- motor threshold --------------------------------------------------------------------------------

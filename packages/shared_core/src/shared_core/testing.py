@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import MetaData, create_engine, inspect, text
+from sqlalchemy import MetaData, column, create_engine, inspect, select, table, text
 
 from shared_core.db import Database, normalise_url
 
@@ -93,3 +94,30 @@ def fresh_database(directory: Path, postgres_schema: str | None, metadata: MetaD
         yield database
     finally:
         database.dispose()
+
+
+@contextmanager
+def row_held_for_writes(database: Database, table_name: str, row_id: str) -> Iterator[None]:
+    """Hold back every write to one row while the block runs: SQLite's write lock, PostgreSQL's row lock (other
+    transactions still read the row)."""
+    rows = table(table_name, column("id"))
+    with database.write_rows() as holder:
+        holder.execute(select(rows.c.id).where(rows.c.id == row_id).with_for_update())  # SQLite: no FOR UPDATE
+        yield
+
+
+def wait_for_blocked_writers(database: Database, count: int = 2, timeout_s: float = 20.0) -> None:
+    """Until ``count`` transactions wait on a lock a test holds (PostgreSQL). SQLite shows no lock waiters:
+    the writers get half a second to reach the lock."""
+    if database.is_sqlite:
+        time.sleep(0.5)
+        return
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with database.read_rows() as watch:  # a new transaction each time: PostgreSQL keeps one view per transaction
+            waiting = watch.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                        "AND datname = current_database()"))
+        if waiting >= count:
+            return
+        assert time.monotonic() < deadline, f"only {waiting} of {count} writers reached the lock"
+        time.sleep(0.02)
