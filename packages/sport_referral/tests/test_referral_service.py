@@ -4,6 +4,7 @@ minimised view, reports and consent withdrawal (domain-sport §1, §4, §8)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import msgspec
 import pytest
@@ -13,7 +14,8 @@ import sport_referral.referral_tables  # noqa: F401  (registers the tables on th
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from shared_core.tables import AuditEvent, Organisation, Patient
+from shared_core.tables import AuditEvent, Organisation, Patient, Referral, ReferralEvent
+from shared_core.testing import row_held_for_writes, wait_for_blocked_writers
 from shared_core.text import fold
 from sport_referral import referral_service as sport
 from sport_referral.model.prescription import CoordinatorReferralStub, CoordinatorReferralView
@@ -163,6 +165,73 @@ def test_the_coordinator_scope_and_the_minimised_view(database: Database) -> Non
     with database.read() as session:
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == referral_id)).all()
     assert {"create", "read", "transition"} <= set(actions)
+
+
+def test_deciding_from_the_list_receives_then_decides_and_leaves_both_steps(database: Database) -> None:
+    """R-2: accepting or declining a referral never opened marks it received first; each step is an event,
+    an audit row and a new version, and the detail keeps the dates of both."""
+    accepted, declined = _sent(database), _sent(database, structure_id="s-b")
+    sent_version = _version(database, accepted)
+    assert _version(database, declined) == sent_version
+    sport.accept(database, COORD_A, accepted, sent_version)
+    sport.decline(database, COORD_B, declined, sent_version, reason_code="no_capacity", reason_text=None)
+    with database.read() as session:
+        for referral_id, final in ((accepted, "accepted"), (declined, "declined")):
+            referral, detail = session.get(Referral, referral_id), session.get(SportReferralDetail, referral_id)
+            assert referral is not None and detail is not None
+            assert (referral.status, referral.version, detail.status) == (final, sent_version + 2, final)
+            steps = session.execute(select(ReferralEvent.source, ReferralEvent.target).where(
+                ReferralEvent.referral_id == referral_id).order_by(ReferralEvent.id)).all()
+            assert [tuple(step) for step in steps] == [(None, "draft"), ("draft", "sent"), ("sent", "received"),
+                                                   ("received", final)]
+            assert detail.received_at is not None and detail.decided_at is not None
+            assert session.scalars(select(AuditEvent.detail).where(
+                AuditEvent.object_id == referral_id, AuditEvent.action == "transition")).all()[-2:] == [
+                "sent -> received", f"received -> {final}" + (" (no_capacity)" if final == "declined" else "")]
+        detail = session.get(SportReferralDetail, accepted)
+        assert detail is not None and detail.accepted_at is not None and detail.closed_at is None
+        detail = session.get(SportReferralDetail, declined)
+        assert detail is not None and (detail.decline_reason, detail.close_reason) == ("no_capacity", "no_capacity")
+
+
+def test_two_moves_of_one_referral_at_once_keep_one_and_answer_the_other_with_a_conflict(database: Database) -> None:
+    """Two coordinators answer the same referral at once, from the same version. PostgreSQL lets both past the
+    version check (read committed), SQLite runs them one after the other: one move is kept, the other is
+    a conflict, and the referral moved once."""
+    referral_id = _sent(database)
+    version = sport.coordinator_referral(database, COORD_A, referral_id).version
+    outcomes: list[str] = []
+
+    def move(target: str) -> None:
+        try:
+            if target == "accepted":
+                sport.accept(database, COORD_A, referral_id, version)
+            else:
+                sport.decline(database, COORD_A, referral_id, version, reason_code="no_capacity", reason_text=None)
+            outcomes.append(target)
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=move, args=(target,)) for target in ("accepted", "declined")]
+    with row_held_for_writes(database, "referral", referral_id):
+        for thread in threads:
+            thread.start()
+        wait_for_blocked_writers(database)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) in (["accepted", "conflict"], ["conflict", "declined"])
+    with database.read() as session:
+        referral = session.get(Referral, referral_id)
+        assert referral is not None and referral.status == next(o for o in outcomes if o != "conflict")
+        assert referral.version == version + 1
+        assert len(session.scalars(select(ReferralEvent.id).where(ReferralEvent.referral_id == referral_id)).all()) == 4
+
+
+def _version(database: Database, referral_id: str) -> int:
+    with database.read() as session:
+        referral = session.get(Referral, referral_id)
+        assert referral is not None
+        return referral.version
 
 
 def test_reports_reach_the_prescriber_only_with_consent(database: Database) -> None:

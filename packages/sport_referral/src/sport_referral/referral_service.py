@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVarTuple
 
 import msgspec
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared_core.actors import Actor
@@ -325,20 +325,23 @@ def _events_of(session: Session, patient_id: str, scope: str | None = None) -> l
     return _events_of_patients(session, [patient_id], scope).get(patient_id, [])
 
 
+# Columns, not entities: an inbox reads hundreds of consent rows. Built once: every referral move reads them.
+_CONSENT_EVENTS = (
+    select(Consent.id, Consent.patient_id, Consent.scope, Consent.recipient, Consent.granted_at, Consent.granted_by,
+           Consent.collection_mode, ConsentWithdrawal.withdrawn_at)
+    .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
+    .where(Consent.patient_id.in_(bindparam("patient_ids", expanding=True))).order_by(Consent.granted_at, Consent.id))
+_CONSENT_EVENTS_OF_SCOPE = _CONSENT_EVENTS.where(Consent.scope == bindparam("scope"))
+
+
 def _events_of_patients(session: Session, patient_ids: Sequence[str],
                         scope: str | None = None) -> dict[str, list[ConsentEvent]]:
     """Consent events per patient (of one scope, or all), oldest first, in one query for a whole list."""
     found: dict[str, list[ConsentEvent]] = {}
     for start in range(0, len(patient_ids), 500):  # bounded IN lists
-        # Columns, not entities: an inbox reads hundreds of consent rows.
-        statement = (
-            select(Consent.id, Consent.patient_id, Consent.scope, Consent.recipient, Consent.granted_at,
-                   Consent.granted_by, Consent.collection_mode, ConsentWithdrawal.withdrawn_at)
-            .outerjoin(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
-            .where(Consent.patient_id.in_(patient_ids[start:start + 500])).order_by(Consent.granted_at, Consent.id))
-        if scope is not None:
-            statement = statement.where(Consent.scope == scope)
-        rows = session.execute(statement).all()
+        chunk = list(patient_ids[start:start + 500])
+        rows = (session.execute(_CONSENT_EVENTS, {"patient_ids": chunk}) if scope is None else
+                session.execute(_CONSENT_EVENTS_OF_SCOPE, {"patient_ids": chunk, "scope": scope})).all()
         for row in rows:
             found.setdefault(row.patient_id, []).append(ConsentEvent(*row))
     return found
@@ -353,9 +356,14 @@ def _prescription(row: SportPrescription) -> ApaPrescription:
 
 
 def _record(referral: Referral, detail: SportReferralDetail) -> ReferralRecord:
+    return _record_of(referral.id, referral.status, detail)
+
+
+def _record_of(referral_id: str, status: str, detail: SportReferralDetail | Row[*tuple[Any, ...]]
+               ) -> ReferralRecord:
     return ReferralRecord(
-        referral_id=referral.id, prescription_id=detail.prescription_id, patient_id=detail.patient_id,
-        structure_id=detail.structure_id, status=referral.status,  # type: ignore[arg-type]
+        referral_id=referral_id, prescription_id=detail.prescription_id, patient_id=detail.patient_id,
+        structure_id=detail.structure_id, status=status,  # type: ignore[arg-type]
         created_at=detail.created_at, sent_at=detail.sent_at, received_at=detail.received_at,
         accepted_at=detail.accepted_at, first_session_at=detail.first_session_at, closed_at=detail.closed_at,
         previous_referral_id=detail.previous_referral_id,
@@ -385,37 +393,95 @@ def _report_row(r: SportReport) -> ReportRow:
     )
 
 
-def _apply(session: Session, actor: Actor, referral: Referral, detail: SportReferralDetail,
-           change: tuple[ReferralRecord, TransitionRecord]) -> None:
-    """Persist one checked transition: status, event, detail snapshot, audit (R-12)."""
-    moved, record = change
-    referral.status = moved.status
-    referral.updated_at = record.at
-    session.add(ReferralEvent(referral_id=referral.id, source=record.source, target=record.target,
-                              actor_id=actor.id, actor_role=actor.role, reason_code=record.reason_code,
-                              reason_text=record.reason_text, at=record.at))
-    detail.status = moved.status
-    detail.updated_at = record.at
-    detail.sent_at = moved.sent_at
-    detail.received_at = moved.received_at
-    detail.accepted_at = moved.accepted_at
-    detail.first_session_at = moved.first_session_at
+def _detail_changes(moved: ReferralRecord, record: TransitionRecord) -> dict[str, Any]:
+    """The detail columns one checked transition sets: the status and dates snapshot (R-12)."""
+    changes: dict[str, Any] = {
+        "status": moved.status, "updated_at": record.at, "sent_at": moved.sent_at, "received_at": moved.received_at,
+        "accepted_at": moved.accepted_at, "first_session_at": moved.first_session_at}
     if record.target in ("accepted", "declined"):
-        detail.decided_at = record.at
+        changes["decided_at"] = record.at
     if record.target == "declined":
-        detail.declined_at = record.at
-        detail.decline_reason = record.reason_code
+        changes |= {"declined_at": record.at, "decline_reason": record.reason_code}
     if record.target in WORKFLOW.terminal_codes():
-        detail.closed_at = record.at
-        detail.close_reason = record.reason_code
-    audit.record(session, actor, "transition", "sport_referral", referral.id, patient_id=detail.patient_id,
+        changes |= {"closed_at": record.at, "close_reason": record.reason_code}
+    return changes
+
+
+def _event(referral_id: str, actor: Actor, record: TransitionRecord) -> dict[str, Any]:
+    return {"referral_id": referral_id, "source": record.source, "target": record.target, "actor_id": actor.id,
+            "actor_role": actor.role, "reason_code": record.reason_code, "reason_text": record.reason_text,
+            "at": record.at}
+
+
+def _audit_transition(session: Session, actor: Actor, referral_id: str, patient_id: str,
+                      record: TransitionRecord) -> None:
+    audit.record(session, actor, "transition", "sport_referral", referral_id, patient_id=patient_id,
                  detail=f"{record.source} -> {record.target}" + (f" ({record.reason_code})" if record.reason_code
                                                                    else ""))
 
 
+def _apply(session: Session, actor: Actor, referral: Referral, detail: SportReferralDetail,
+           change: tuple[ReferralRecord, TransitionRecord]) -> None:
+    """Persist one checked transition on loaded rows: status, event, detail snapshot, audit (R-12)."""
+    moved, record = change
+    referral.status = moved.status
+    referral.updated_at = record.at
+    session.add(ReferralEvent(**_event(referral.id, actor, record)))
+    for column, value in _detail_changes(moved, record).items():
+        setattr(detail, column, value)
+    _audit_transition(session, actor, referral.id, detail.patient_id, record)
+
+
+_REFERRAL_UPDATED_ELSEWHERE = "This referral was updated by someone else. Reload it to see its current status."
+
+
+_Columns = TypeVarTuple("_Columns")
+
+
+def _sent_to_organisation(statement: Select[*_Columns]) -> Select[*_Columns]:
+    """Only a sent referral to one of the organisation's structures: a coordinator's scope."""
+    return (statement.join(SportReferralDetail, SportReferralDetail.referral_id == Referral.id)
+            .join(SportStructure, SportStructure.id == SportReferralDetail.structure_id)
+            .where(Referral.id == bindparam("referral_id"), Referral.workflow == WORKFLOW.name,
+                   Referral.status != "draft", SportStructure.organisation_id == bindparam("organisation_id")))
+
+
+# A coordinator's moves are the structure side's most frequent write: they read and write columns through
+# Core, without loading the referral, its detail and its structure as objects (README, Performance).
+_MOVE_STATE = _sent_to_organisation(select(
+    Referral.version, Referral.status, SportReferralDetail.prescription_id, SportReferralDetail.patient_id,
+    SportReferralDetail.structure_id, SportReferralDetail.created_at, SportReferralDetail.sent_at,
+    SportReferralDetail.received_at, SportReferralDetail.accepted_at, SportReferralDetail.first_session_at,
+    SportReferralDetail.closed_at, SportReferralDetail.previous_referral_id,
+    exists().where(SportReport.referral_id == Referral.id,
+                   SportReport.report_type == "final_assessment").label("has_final_assessment")))
+# The version a move was checked against must still be the stored one: of two moves at once, the
+# second updates nothing (PostgreSQL re-reads the row once the first commits) and is a conflict.
+_MOVE_REFERRAL = (
+    update(Referral).where(Referral.id == bindparam("moved_id"), Referral.version == bindparam("seen_version"))
+    .values(status=bindparam("new_status"), updated_at=bindparam("moved_at"), version=Referral.version + 1))
+# SET: the columns the transition changes, given as parameters.
+_MOVE_DETAIL = update(SportReferralDetail).where(SportReferralDetail.referral_id == bindparam("moved_id"))
+_INSERT_EVENT = insert(ReferralEvent)
+
+
+def _apply_moved(session: Session, actor: Actor, patient_id: str, version: int,
+                 change: tuple[ReferralRecord, TransitionRecord]) -> int:
+    """:func:`_apply` on a referral read as columns, checked against ``version``; returns its next version."""
+    moved, record = change
+    connection = session.connection()
+    if connection.execute(_MOVE_REFERRAL, {"moved_id": moved.referral_id, "seen_version": version,
+                                           "new_status": moved.status, "moved_at": record.at}).rowcount != 1:
+        raise Conflict(_REFERRAL_UPDATED_ELSEWHERE)
+    connection.execute(_MOVE_DETAIL, {"moved_id": moved.referral_id, **_detail_changes(moved, record)})
+    connection.execute(_INSERT_EVENT, _event(moved.referral_id, actor, record))
+    _audit_transition(session, actor, moved.referral_id, patient_id, record)
+    return version + 1
+
+
 def _check_version(referral: Referral, expected_version: int) -> None:
     if referral.version != expected_version:
-        raise Conflict("This referral was updated by someone else. Reload it to see its current status.")
+        raise Conflict(_REFERRAL_UPDATED_ELSEWHERE)
 
 
 def _touch(referral: Referral, now: dt.datetime) -> None:
@@ -826,17 +892,21 @@ def withdraw_referral_consent(database: Database, actor: Actor, referral_id: str
 # --- structure side --------------------------------------------------------------------------------
 
 
-def _coordinator_referral(session: Session, actor: Actor, referral_id: str
-                          ) -> tuple[Referral, SportReferralDetail, SportStructure]:
-    """A sent referral to one of the actor's structures, or NotFound (never a hint that it exists)."""
+_COORDINATOR_REFERRAL = _sent_to_organisation(select(Referral, SportReferralDetail, SportStructure.name))
+
+
+def _coordinator_check(actor: Actor) -> None:
     if actor.role != "coordinator" or actor.organisation_id is None:
         raise NotFound("Referral not found.")
-    row = session.execute(
-        select(Referral, SportReferralDetail, SportStructure)
-        .join(SportReferralDetail, SportReferralDetail.referral_id == Referral.id)
-        .join(SportStructure, SportStructure.id == SportReferralDetail.structure_id)
-        .where(Referral.id == referral_id, Referral.workflow == WORKFLOW.name, Referral.status != "draft",
-               SportStructure.organisation_id == actor.organisation_id)).first()
+
+
+def _coordinator_referral(session: Session, actor: Actor, referral_id: str
+                          ) -> tuple[Referral, SportReferralDetail, str]:
+    """A sent referral to one of the actor's structures and the structure's name, or NotFound (never a hint
+    that it exists)."""
+    _coordinator_check(actor)
+    row = session.execute(_COORDINATOR_REFERRAL, {"referral_id": referral_id,
+                                                  "organisation_id": actor.organisation_id}).first()
     if row is None:
         raise NotFound("Referral not found.")
     return row[0], row[1], row[2]
@@ -878,7 +948,7 @@ def coordinator_referral(database: Database, actor: Actor, referral_id: str) -> 
     """The minimised view (C-3). The first opening of a sent referral marks it received (R-2)."""
     now = utcnow()
     with database.write() as session:
-        referral, detail, structure = _coordinator_referral(session, actor, referral_id)
+        referral, detail, structure_name = _coordinator_referral(session, actor, referral_id)
         if referral.status == "sent":
             _apply(session, actor, referral, detail, apply_transition(
                 _record(referral, detail), "received", actor_role="coordinator", actor_id=actor.id, at=now))
@@ -899,7 +969,7 @@ def coordinator_referral(database: Database, actor: Actor, referral_id: str) -> 
         audit.record(session, actor, "read", "sport_referral", referral.id, patient_id=detail.patient_id,
                      detail="coordinator view" + ("" if consented else " (stub, no consent in force)"))
         return CoordinatorPage(
-            referral_id=referral.id, version=referral.version, status=referral.status, structure_name=structure.name,
+            referral_id=referral.id, version=referral.version, status=referral.status, structure_name=structure_name,
             view=view, events=_event_rows(session, referral.id), attendance=attendance, reports=reports,
             first_session_planned_on=detail.first_session_planned_on,
             actions=_actions(referral.status, consented), has_final_assessment=has_final, suggestion=suggestion)
@@ -908,7 +978,7 @@ def coordinator_referral(database: Database, actor: Actor, referral_id: str) -> 
 def coordinator_report(database: Database, actor: Actor, referral_id: str, report_id: str) -> tuple[str, ReportRow]:
     """One D.1172-5 document, printable (structure side)."""
     with audit.audited_read(database) as session:
-        referral, detail, structure = _coordinator_referral(session, actor, referral_id)
+        referral, detail, structure_name = _coordinator_referral(session, actor, referral_id)
         events = _events_of(session, detail.patient_id, "share_referral")
         if active_consent(events, "share_referral", detail.structure_id, utcnow()) is None:
             raise NotFound("Report not found.")
@@ -916,41 +986,44 @@ def coordinator_report(database: Database, actor: Actor, referral_id: str, repor
         if report is None or report.referral_id != referral.id:
             raise NotFound("Report not found.")
         audit.record(session, actor, "read", "sport_report", report.id, patient_id=detail.patient_id)
-        return structure.name, _report_row(report)
+        return structure_name, _report_row(report)
 
 
 def _coordinator_write(session: Session, actor: Actor, referral_id: str, expected_version: int
                        ) -> tuple[Referral, SportReferralDetail]:
-    referral, detail, _structure_row = _coordinator_referral(session, actor, referral_id)
-    if active_consent(_events_of(session, detail.patient_id, "share_referral"), "share_referral", detail.structure_id,
-                      utcnow()) is None:
-        raise Conflict("The patient's consent to share this referral is no longer in force.")
+    referral, detail, _structure_name = _coordinator_referral(session, actor, referral_id)
+    _check_share_consent(session, detail.patient_id, detail.structure_id)
     _check_version(referral, expected_version)
     return referral, detail
+
+
+def _check_share_consent(session: Session, patient_id: str, structure_id: str) -> None:
+    if active_consent(_events_of(session, patient_id, "share_referral"), "share_referral", structure_id,
+                      utcnow()) is None:
+        raise Conflict("The patient's consent to share this referral is no longer in force.")
 
 
 def _transition(database: Database, actor: Actor, referral_id: str, expected_version: int, target: str, *,
                 reason_code: str | None = None, reason_text: str | None = None) -> None:
     now = utcnow()
+    _coordinator_check(actor)
     with database.write() as session:
-        referral, detail = _coordinator_write(session, actor, referral_id, expected_version)
-        has_final = session.scalar(select(SportReport.id).where(
-            SportReport.referral_id == referral.id, SportReport.report_type == "final_assessment")) is not None
-        record = _record(referral, detail)
-        if target == "accepted" and record.status == "sent":
+        state = session.execute(_MOVE_STATE, {"referral_id": referral_id,
+                                              "organisation_id": actor.organisation_id}).first()
+        if state is None:
+            raise NotFound("Referral not found.")
+        _check_share_consent(session, state.patient_id, state.structure_id)
+        if state.version != expected_version:
+            raise Conflict(_REFERRAL_UPDATED_ELSEWHERE)
+        record, version = _record_of(referral_id, state.status, state), state.version
+        if target in ("accepted", "declined") and record.status == "sent":
             # The coordinator may decide straight from the list: receiving is implied (R-2).
-            _apply(session, actor, referral, detail, apply_transition(
-                record, "received", actor_role="coordinator", actor_id=actor.id, at=now))
-            session.flush()
-            record = _record(referral, detail)
-        if target == "declined" and record.status == "sent":
-            _apply(session, actor, referral, detail, apply_transition(
-                record, "received", actor_role="coordinator", actor_id=actor.id, at=now))
-            session.flush()
-            record = _record(referral, detail)
-        _apply(session, actor, referral, detail, apply_transition(
+            received = apply_transition(record, "received", actor_role="coordinator", actor_id=actor.id, at=now)
+            version = _apply_moved(session, actor, state.patient_id, version, received)
+            record = received[0]
+        _apply_moved(session, actor, state.patient_id, version, apply_transition(
             record, target, actor_role="coordinator", actor_id=actor.id, at=now,  # type: ignore[arg-type]
-            reason_code=reason_code, reason_text=reason_text, has_final_assessment=has_final))
+            reason_code=reason_code, reason_text=reason_text, has_final_assessment=state.has_final_assessment))
 
 
 def accept(database: Database, actor: Actor, referral_id: str, expected_version: int) -> None:
