@@ -1569,6 +1569,11 @@ def generate(database: Database, scale: str, seed: int = 20261122, today: dt.dat
             connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('audit_event', 'id'), "
                                        "(SELECT MAX(id) FROM audit_event))")
         connection.exec_driver_sql("ANALYZE")
+    if not database.is_sqlite:
+        # Freshly loaded rows have no visibility map and no hint bits: the first reads of each page write
+        # it back. Measured straight after the load, the national pages' p99 was 157 ms, not 25 ms.
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM")
     result.counts = dict(writer.counts)
     result.seconds = time.perf_counter() - started
     slowest = sorted(writer.table_seconds.items(), key=lambda item: -item[1])[:6]
