@@ -7,7 +7,7 @@ import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 import rtms_pathway.session_tables
 import rtms_pathway.tables
@@ -28,7 +28,7 @@ from shared_core.calendar import WorkingCalendar
 from shared_core.db import Database
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shared_core.tables import Assessment, AuditEvent
-from shared_core.testing import row_held_for_writes, wait_for_blocked_writers
+from shared_core.testing import row_held_for_writes
 
 pytestmark = pytest.mark.db
 assert rtms_pathway.tables and rtms_pathway.session_tables  # the tables are on the metadata
@@ -108,6 +108,18 @@ def test_recording_a_session_marks_it_delivered_and_the_course_active(database: 
         record_session(database, NURSE, "P1", course, first.id, _session_form(START), NOW)
 
 
+def _recording(database: Database, course: str, planned_id: str, outcomes: list[str]) -> threading.Thread:
+    """A thread that records the session and appends "recorded", or the conflict's message, to ``outcomes``."""
+    def record() -> None:
+        try:
+            record_session(database, NURSE, "P1", course, planned_id, _session_form(START), NOW)
+            outcomes.append("recorded")
+        except Conflict as conflict:
+            outcomes.append(conflict.message)
+
+    return threading.Thread(target=record)
+
+
 def test_two_simultaneous_recordings_of_one_session_keep_one_and_answer_the_other_with_a_conflict(
         database: Database, course: str) -> None:
     """Two operators submit the same session at once. Both read it as planned before either writes: PostgreSQL
@@ -116,25 +128,38 @@ def test_two_simultaneous_recordings_of_one_session_keep_one_and_answer_the_othe
     first = _planned(database, course)[0]
     _mt(database, course, START)
     outcomes: list[str] = []
-
-    def record() -> None:
-        try:
-            record_session(database, NURSE, "P1", course, first.id, _session_form(START), NOW)
-            outcomes.append("recorded")
-        except Conflict:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=record) for _ in range(2)]
-    with row_held_for_writes(database, "rtms_planned_session", first.id):
+    threads = [_recording(database, course, first.id, outcomes) for _ in range(2)]
+    with row_held_for_writes(database, "rtms_planned_session", first.id) as held:
         for thread in threads:
             thread.start()
-        wait_for_blocked_writers(database)
+        held.wait_for_writers()
     for thread in threads:
         thread.join(timeout=30)
-    assert sorted(outcomes) == ["conflict", "recorded"]
+    assert sorted(outcomes) == ["This session was recorded or changed by someone else since you opened it: reload "
+                                "the page to see it.", "recorded"]
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(SessionRecordRow)
                               .where(SessionRecordRow.planned_session_id == first.id)) == 1
+
+
+def test_a_first_session_recorded_while_the_course_is_suspended_is_refused(database: Database, course: str) -> None:
+    """R-SES-04. An adverse-event save suspends a course that has not started yet while its first session is
+    being recorded: the recording waits for the course row and then refuses, so the suspension stands."""
+    first = _planned(database, course)[0]
+    _mt(database, course, START)
+    outcomes: list[str] = []
+    thread = _recording(database, course, first.id, outcomes)
+    with row_held_for_writes(database, "rtms_course", course) as held:
+        thread.start()
+        held.wait_for_writers(1)
+        held.connection.execute(text("UPDATE rtms_course SET status = 'suspended', version = version + 1 "
+                                     "WHERE id = :id"), {"id": course})
+    thread.join(timeout=30)
+    assert len(outcomes) == 1 and "R-SES-04" in outcomes[0]
+    assert _planned(database, course)[0].status == "planned"
+    with database.read() as session:
+        stored = session.get(Course, course)
+        assert stored is not None and stored.status == "suspended"
 
 
 def test_validation_names_each_bad_field_and_writes_nothing(database: Database, course: str) -> None:

@@ -15,7 +15,7 @@ from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
 from shared_core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shared_core.tables import AuditEvent, Organisation, Patient, Referral, ReferralEvent
-from shared_core.testing import row_held_for_writes, wait_for_blocked_writers
+from shared_core.testing import row_held_for_writes
 from shared_core.text import fold
 from sport_referral import referral_service as sport
 from sport_referral.model.prescription import CoordinatorReferralStub, CoordinatorReferralView
@@ -213,10 +213,10 @@ def test_two_moves_of_one_referral_at_once_keep_one_and_answer_the_other_with_a_
             outcomes.append("conflict")
 
     threads = [threading.Thread(target=move, args=(target,)) for target in ("accepted", "declined")]
-    with row_held_for_writes(database, "referral", referral_id):
+    with row_held_for_writes(database, "referral", referral_id) as held:
         for thread in threads:
             thread.start()
-        wait_for_blocked_writers(database)
+        held.wait_for_writers()
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(outcomes) in (["accepted", "conflict"], ["conflict", "declined"])

@@ -575,15 +575,21 @@ def session_form(database: Database, actor: Actor, patient_id: str, course_id: s
 
 _CHANGED_SINCE_OPENED = ("This session was recorded or changed by someone else since you opened it: reload the page "
                          "to see it.")
-# The course, its planned session and the patient's centre, in one read.
+# The course, its planned session and the patient's centre, in one read. The course row stays locked
+# until the record commits (PostgreSQL; SQLite runs one writer at a time): a suspension or a closure
+# saved meanwhile waits, or is seen here, and a session is never recorded on a course that stopped.
 _TO_RECORD = (
-    select(Course.id, Course.patient_id, Course.course_number, Course.protocol_ref, Course.status,
+    select(Course.id, Course.patient_id, Course.course_number, Course.protocol_ref, Course.status, Course.version,
            PlannedSessionRow.number.label("planned_number"), PlannedSessionRow.phase,
            PlannedSessionRow.status.label("planned_status"))
     .join(Patient, Patient.id == Course.patient_id)
     .join(PlannedSessionRow, PlannedSessionRow.course_id == Course.id)
     .where(Course.id == bindparam("course_id"), Course.patient_id == bindparam("patient_id"),
-           Patient.organisation_id == bindparam("organisation_id"), PlannedSessionRow.id == bindparam("planned_id")))
+           Patient.organisation_id == bindparam("organisation_id"), PlannedSessionRow.id == bindparam("planned_id"))
+    .with_for_update(of=Course))
+_ACTIVATE_COURSE = (update(Course)
+                    .where(Course.id == bindparam("course_id"), Course.version == bindparam("seen_version"))
+                    .values(status="active", version=Course.version + 1))
 _INSERT_RECORD = insert(SessionRecordRow)
 # Only a session still planned becomes delivered. Of two recordings of one session, the second updates
 # nothing: SQLite ran them one after the other, PostgreSQL re-reads the row once the first commits.
@@ -706,10 +712,9 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
         if connection.execute(_DELIVER_PLANNED, {"planned_id": planned_session_id}).rowcount != 1:
             raise Conflict(_CHANGED_SINCE_OPENED)  # PostgreSQL: recorded by someone else since it was read
         connection.execute(_INSERT_RECORD, values)
-        if course_row.status == "planned":  # its first session: rare, so through the ORM's version check
-            stored = session.get(Course, course_row.id)
-            assert stored is not None
-            stored.status = "active"
+        if course_row.status == "planned" and connection.execute(_ACTIVATE_COURSE, {
+                "course_id": course_row.id, "seen_version": course_row.version}).rowcount != 1:
+            raise Conflict(_CHANGED_SINCE_OPENED)  # not while the row is locked: the version check is a backstop
         audit.record(session, actor, "session_recorded", "rtms_session", values["id"],
                      patient_id=course_row.patient_id,
                      detail=f"course {course_row.course_number} session {course_row.planned_number}: "

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import MetaData, column, create_engine, inspect, select, table, text
+from sqlalchemy import Connection, MetaData, column, create_engine, inspect, select, table, text
 
 from shared_core.db import Database, normalise_url
 
@@ -96,28 +96,43 @@ def fresh_database(directory: Path, postgres_schema: str | None, metadata: MetaD
         database.dispose()
 
 
+# Transactions waiting behind the holder, directly or behind another waiter (a row's lock queue).
+_WAITING_BEHIND = text(
+    "WITH RECURSIVE behind(pid) AS (SELECT pid FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid)) "
+    "UNION SELECT a.pid FROM pg_stat_activity a JOIN behind b ON b.pid = ANY(pg_blocking_pids(a.pid))) "
+    "SELECT count(*) FROM behind")
+
+
+class HeldRow:
+    """A row a test holds back from other writers (see :func:`row_held_for_writes`)."""
+
+    def __init__(self, database: Database, connection: Connection) -> None:
+        self.database = database
+        self.connection = connection  # the holder's transaction: what it writes commits when the hold ends
+        self._holder_pid = None if database.is_sqlite else connection.scalar(text("SELECT pg_backend_pid()"))
+
+    def wait_for_writers(self, count: int = 2, timeout_s: float = 20.0) -> None:
+        """Until ``count`` transactions wait behind the holder (PostgreSQL). SQLite shows no lock waiters:
+        the writers get half a second to reach the lock."""
+        if self._holder_pid is None:
+            time.sleep(0.5)
+            return
+        deadline = time.monotonic() + timeout_s
+        while True:
+            # A new transaction each time: PostgreSQL keeps one view of its activity per transaction.
+            with self.database.read_rows() as watch:
+                waiting = watch.scalar(_WAITING_BEHIND, {"holder": self._holder_pid})
+            if waiting >= count:
+                return
+            assert time.monotonic() < deadline, f"only {waiting} of {count} writers reached the held row"
+            time.sleep(0.02)
+
+
 @contextmanager
-def row_held_for_writes(database: Database, table_name: str, row_id: str) -> Iterator[None]:
+def row_held_for_writes(database: Database, table_name: str, row_id: str) -> Iterator[HeldRow]:
     """Hold back every write to one row while the block runs: SQLite's write lock, PostgreSQL's row lock (other
     transactions still read the row)."""
     rows = table(table_name, column("id"))
     with database.write_rows() as holder:
         holder.execute(select(rows.c.id).where(rows.c.id == row_id).with_for_update())  # SQLite: no FOR UPDATE
-        yield
-
-
-def wait_for_blocked_writers(database: Database, count: int = 2, timeout_s: float = 20.0) -> None:
-    """Until ``count`` transactions wait on a lock a test holds (PostgreSQL). SQLite shows no lock waiters:
-    the writers get half a second to reach the lock."""
-    if database.is_sqlite:
-        time.sleep(0.5)
-        return
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with database.read_rows() as watch:  # a new transaction each time: PostgreSQL keeps one view per transaction
-            waiting = watch.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                        "AND datname = current_database()"))
-        if waiting >= count:
-            return
-        assert time.monotonic() < deadline, f"only {waiting} of {count} writers reached the lock"
-        time.sleep(0.02)
+        yield HeldRow(database, holder)

@@ -460,7 +460,8 @@ _MOVE_STATE = _sent_to_organisation(select(
 _MOVE_REFERRAL = (
     update(Referral).where(Referral.id == bindparam("moved_id"), Referral.version == bindparam("seen_version"))
     .values(status=bindparam("new_status"), updated_at=bindparam("moved_at"), version=Referral.version + 1))
-# SET: the columns the transition changes, given as parameters.
+# SET: the columns the transition changes, given as parameters. They come from the state read before the
+# referral's guarded update; that holds because every write of them also moves the referral's version.
 _MOVE_DETAIL = update(SportReferralDetail).where(SportReferralDetail.referral_id == bindparam("moved_id"))
 _INSERT_EVENT = insert(ReferralEvent)
 
