@@ -6,29 +6,24 @@ message; no lost update".
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
-from shared_core.db import normalise_url
 from shared_core.tables import Patient
+from shared_core.testing import HeldRow, row_held_for_writes
 
 if TYPE_CHECKING:  # conftest belongs to pytest: never imported at run time
-    from conftest import Backend, Deployment, Kit, ServerPool
+    from conftest import Deployment, Kit, ServerPool
 
 pytestmark = [pytest.mark.db, pytest.mark.timeout(300)]  # timeout: a safety net, loops are bounded
 
 # What the second writer reads (default locale: French), and the English message id, either accepted.
 CONFLICT_HEADINGS = ("Quelqu'un d'autre a enregistré ce dossier avant vous", "Someone else saved this patient first")
-QUEUE_WAIT_SECONDS = 20.0
-SQLITE_HOLD_SECONDS = 1.0
 
 
 def _stored(deployment: Deployment, patient_id: str) -> tuple[str, int]:
@@ -56,47 +51,15 @@ def _new_patient(kit: type[Kit], client: Any, name: str) -> str:
 
 
 @contextmanager
-def _writes_held(backend: Backend, patient_id: str) -> Iterator[Any]:
-    """Hold the patient row (PostgreSQL: FOR UPDATE) or the write lock (SQLite: BEGIN IMMEDIATE).
-
-    Both saves are sent while it is held, so both are in the server at once when it is released;
-    yields a function that waits until the saves are queued behind the lock.
-    """
-    if backend.is_sqlite:
-        assert backend.sqlite_path is not None
-        connection = sqlite3.connect(backend.sqlite_path, timeout=30, isolation_level=None)
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            # SQLite shows no lock waiters: give both requests time to reach the lock (no assertion on it).
-            yield lambda: time.sleep(SQLITE_HOLD_SECONDS)
-        finally:
-            connection.execute("ROLLBACK")
-            connection.close()
-        return
-    engine = create_engine(normalise_url(backend.url))
-    monitor = create_engine(normalise_url(backend.url), isolation_level="AUTOCOMMIT")
-    connection = engine.connect()
+def _writes_held(deployment: Deployment, patient_id: str) -> Iterator[HeldRow]:
+    """The patient row held back from every writer while both saves are sent (shared_core.testing), so
+    both are in the server at once when it is released."""
+    database = deployment.database()
     try:
-        connection.execute(text("SELECT id FROM patient WHERE id = :id FOR UPDATE"), {"id": patient_id})
-
-        def wait_for_two_waiters() -> None:
-            deadline = time.monotonic() + QUEUE_WAIT_SECONDS
-            with monitor.connect() as watch:
-                while True:
-                    waiting = watch.scalar(text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE patient%'"))
-                    if waiting >= 2:
-                        return
-                    assert time.monotonic() < deadline, f"only {waiting} save(s) queued on the patient row"
-                    time.sleep(0.05)
-
-        yield wait_for_two_waiters
+        with row_held_for_writes(database, "patient", patient_id) as held:
+            yield held
     finally:
-        connection.rollback()
-        connection.close()
-        engine.dispose()
-        monitor.dispose()
+        database.dispose()
 
 
 def test_second_of_two_sequential_saves_gets_409_and_the_first_value_stays(
@@ -128,7 +91,7 @@ def test_second_of_two_sequential_saves_gets_409_and_the_first_value_stays(
 
 
 def test_simultaneous_saves_of_one_record_give_one_303_and_one_409(
-        kit: type[Kit], backend: Backend, deployment: Deployment, servers: ServerPool) -> None:
+        kit: type[Kit], deployment: Deployment, servers: ServerPool) -> None:
     """Both saves are in the server at the same moment (queued behind a lock the test holds)."""
     server = servers.start(deployment)
     with kit.WebClient(server.base_url) as alice, kit.WebClient(server.base_url) as bruno:
@@ -147,10 +110,10 @@ def test_simultaneous_saves_of_one_record_give_one_303_and_one_409(
                 answers[who] = error
 
         threads = [threading.Thread(target=save, args=(who,), daemon=True) for who in clients]
-        with _writes_held(backend, patient_id) as wait_until_queued:
+        with _writes_held(deployment, patient_id) as held:
             for thread in threads:
                 thread.start()
-            wait_until_queued()
+            held.wait_for_writers()
         for thread in threads:
             thread.join(60)
 

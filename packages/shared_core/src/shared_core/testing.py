@@ -113,9 +113,9 @@ class HeldRow:
 
     def wait_for_writers(self, count: int = 2, timeout_s: float = 20.0) -> None:
         """Until ``count`` transactions wait behind the holder (PostgreSQL). SQLite shows no lock waiters:
-        the writers get half a second to reach the lock."""
+        the writers get a second to reach the lock."""
         if self._holder_pid is None:
-            time.sleep(0.5)
+            time.sleep(1.0)
             return
         deadline = time.monotonic() + timeout_s
         while True:
