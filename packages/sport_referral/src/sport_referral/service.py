@@ -10,7 +10,7 @@ from contextlib import nullcontext
 from functools import cache
 
 import msgspec
-from sqlalchemy import Connection, Text, cast, func, insert, select
+from sqlalchemy import Connection, Text, bindparam, cast, func, insert, select
 
 from shared_core.actors import Actor
 from shared_core.db import Database, utcnow
@@ -178,6 +178,13 @@ def search_directory(
 # reads its thousands; structures are then decoded in batches growing from the first to the last size.
 FIRST_RING_KM = 2.0
 _FIRST_BATCH, _LAST_BATCH = 64, 2_048
+# Built once: a page of the nearest runs several of each, and building them cost a fifth of its time.
+_POSITIONS_IN_BOX = select(SportStructure.id, SportStructure.latitude, SportStructure.longitude,
+                           SportStructure.name).where(
+    SportStructure.latitude.between(bindparam("south"), bindparam("north")),
+    SportStructure.longitude.between(bindparam("west"), bindparam("east")))
+_RECORDS_OF = select(SportStructure.id, cast(SportStructure.data, Text)).where(
+    SportStructure.id.in_(bindparam("ids", expanding=True)))
 
 
 def nearest_structures(connection: Connection, origin: GeoPoint, radius_km: float, earth_radius_km: float, *,
@@ -194,9 +201,8 @@ def nearest_structures(connection: Connection, origin: GeoPoint, radius_km: floa
     while True:
         last = ring >= radius_km
         south, north, west, east = _bounding_box(origin, ring)
-        rows = connection.execute(select(SportStructure.id, SportStructure.latitude, SportStructure.longitude,
-                                         SportStructure.name).where(
-            SportStructure.latitude.between(south, north), SportStructure.longitude.between(west, east))).all()
+        rows = connection.execute(_POSITIONS_IN_BOX, {"south": south, "north": north, "west": west, "east": east}
+                                  ).all()
         # The range scan never returns a row without coordinates; their type is only nullable.
         distances = haversine_many_km(origin, ((row[1], row[2]) for row in rows), earth_radius_km)  # type: ignore[misc]
         ranked = [(distance, structure_id, latitude, longitude)
@@ -219,8 +225,7 @@ def _decoded(connection: Connection, ranked: list[tuple[float, str, float | None
     start, size = 0, _FIRST_BATCH
     while start < len(ranked):
         batch = ranked[start:start + size]
-        data = dict(connection.execute(select(SportStructure.id, cast(SportStructure.data, Text))
-                                       .where(SportStructure.id.in_([entry[1] for entry in batch]))).all())
+        data = dict(connection.execute(_RECORDS_OF, {"ids": [entry[1] for entry in batch]}).all())
         for _, structure_id, latitude, longitude in batch:
             structure = _STRUCTURE_DECODER.decode(data[structure_id])
             if structure.latitude == latitude and structure.longitude == longitude:
