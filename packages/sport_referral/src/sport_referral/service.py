@@ -176,7 +176,9 @@ def search_directory(
 
 # A page of the nearest structures reads outward from this radius, doubling it, so a city's page never
 # reads its thousands; structures are then decoded in batches growing from the first to the last size.
-FIRST_RING_KM = 2.0
+# Each ring scans a band of latitude across the whole country: around Paris at national scale, a first
+# ring of 2 km scanned 2,500 positions for the 30 nearest (4.1 ms), one of 1 km 1.6 ms; 0.5 km, 2.0 ms.
+FIRST_RING_KM = 1.0
 _FIRST_BATCH, _LAST_BATCH = 64, 2_048
 # Built once: a page of the nearest runs several of each, and building them cost a fifth of its time.
 _POSITIONS_IN_BOX = select(SportStructure.id, SportStructure.latitude, SportStructure.longitude,
