@@ -320,6 +320,12 @@ def test_the_inbox_pages_newest_first_and_searches_only_what_it_may_show(databas
     assert sport.inbox(database, COORD_A, status="all", after="R-UNKNOWN").rows == []
 
 
+def test_consent_events_are_filtered_by_recipient_only_within_one_scope(database: Database) -> None:
+    # A recipient filter across scopes would drop the unbound consents of other scopes (C-1) unnoticed.
+    with database.read() as session, pytest.raises(ValueError, match="within one scope"):
+        sport._events_of_patients(session, ["P-1"], None, ["S-1"])
+
+
 def test_the_inbox_flags_a_referral_awaiting_an_answer_past_the_response_delay(database: Database) -> None:
     waiting, recent = _sent(database), _sent(database)
     with database.write() as session:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, TypeVarTuple
 
 import msgspec
-from sqlalchemy import Row, Select, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Integer, Row, Select, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared_core.actors import Actor
@@ -341,12 +341,14 @@ def _events_of_patients(session: Session, patient_ids: Sequence[str], scope: str
     """Consent events per patient (of one scope, or all; to these recipients, or any), oldest first, in
     one query for a whole list. Leaving other recipients out changes no answer: a consent only ever
     answers for its own recipient (C-1)."""
+    if recipients is not None and scope is None:
+        raise ValueError("consent events are filtered by recipient within one scope only")
+    statement = (_CONSENT_EVENTS if scope is None else _CONSENT_EVENTS_OF_SCOPE if recipients is None
+                 else _CONSENT_EVENTS_OF_SCOPE_TO)
     found: dict[str, list[ConsentEvent]] = {}
     connection = session.connection()  # Core rows: loaded through the ORM, they cost twice as much
     for start in range(0, len(patient_ids), 500):  # bounded IN lists
         parameters = {"patient_ids": list(patient_ids[start:start + 500]), "scope": scope, "recipients": recipients}
-        statement = (_CONSENT_EVENTS if scope is None else _CONSENT_EVENTS_OF_SCOPE if recipients is None
-                     else _CONSENT_EVENTS_OF_SCOPE_TO)
         for row in connection.execute(statement, parameters):
             found.setdefault(row.patient_id, []).append(ConsentEvent(*row))
     return found
@@ -1217,7 +1219,7 @@ def _inbox_page_of(page_ids: Select[tuple[str]]) -> Select[Any]:
     return (select(*_INBOX_COLUMNS)
             .join(SportStructure, SportStructure.id == SportReferralDetail.structure_id)
             .join(Patient, Patient.id == SportReferralDetail.patient_id)
-            .where(SportReferralDetail.referral_id.in_(page_ids.limit(bindparam("limit"))))
+            .where(SportReferralDetail.referral_id.in_(page_ids.limit(bindparam("limit", type_=Integer))))
             .order_by(*_NEWEST_SENT_FIRST))
 
 

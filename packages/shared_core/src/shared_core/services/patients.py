@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, union
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -279,7 +279,8 @@ def _search(*conditions: ColumnElement[bool]) -> tuple[Select[tuple[int]], Selec
     return (select(func.count()).select_from(Patient).where(_IN_CENTRE, *conditions),
             select(Patient.id, Patient.family_name, Patient.given_names, Patient.birth_date, Patient.sex,
                    Patient.commune_insee).where(_IN_CENTRE, *conditions)
-            .order_by(Patient.search_key, Patient.id).limit(bindparam("limit")).offset(bindparam("offset")))
+            .order_by(Patient.search_key, Patient.id).limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=Integer)))
 
 
 _EVERY_PATIENT = _search()
