@@ -180,7 +180,8 @@ def search_directory(
 # ring of 2 km scanned 2,500 positions for the 30 nearest (4.1 ms), one of 1 km 1.6 ms; 0.5 km, 2.0 ms.
 FIRST_RING_KM = 1.0
 _FIRST_BATCH, _LAST_BATCH = 64, 2_048
-# Built once: a page of the nearest runs several of each, and building them cost a fifth of its time.
+# Built once: a page of the nearest runs several of each; building them and their cache keys made it
+# 3.0 ms of CPU instead of 1.7.
 _POSITIONS_IN_BOX = select(SportStructure.id, SportStructure.latitude, SportStructure.longitude,
                            SportStructure.name).where(
     SportStructure.latitude.between(bindparam("south"), bindparam("north")),

@@ -264,8 +264,9 @@ def get_patient(database: Database, actor: Actor, patient_id: str, *, audited: b
         return _detail(patient)
 
 
-# The patient list's statements, built once (building them cost a tenth of the page): the count and the
-# page of each search shape. Range conditions on the folded key use the (organisation, search_key) index on
+# The patient list's statements, built once, and rows read as columns (building the statements and
+# loading whole patients made a list page 2.2 ms of CPU instead of 1.6): the count and the page of each
+# search shape. Range conditions on the folded key use the (organisation, search_key) index on
 # every backend, unlike LIKE, whose index use depends on collation settings.
 _IN_CENTRE = Patient.organisation_id == bindparam("organisation_id")
 _BY_NAME = and_(Patient.search_key >= bindparam("key_from"), Patient.search_key < bindparam("key_to"))
