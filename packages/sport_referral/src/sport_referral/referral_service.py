@@ -1213,7 +1213,7 @@ _CURSOR_SENT_AT = (select(SportReferralDetail.sent_at)
                    .where(SportReferralDetail.referral_id == bindparam("after")).scalar_subquery())
 
 
-def _inbox_page_of(page_ids: Select[tuple[str]]) -> Select[Any]:
+def _inbox_page_of(page_ids: Select[str]) -> Select[*tuple[Any, ...]]:
     """The page's ids are chosen on the detail table alone; only they are joined to their patient and
     structure (joined first, every referral of the structures read its patient's row before the sort)."""
     return (select(*_INBOX_COLUMNS)

@@ -276,7 +276,7 @@ _EXACT_MATCHES = union(select(Patient.id).where(_IN_CENTRE, Patient.id == bindpa
                        select(Patient.id).where(_IN_CENTRE, Patient.ins == bindparam("exact")))
 
 
-def _search(*conditions: ColumnElement[bool]) -> tuple[Select[tuple[int]], Select[Any]]:
+def _search(*conditions: ColumnElement[bool]) -> tuple[Select[int], Select[*tuple[Any, ...]]]:
     return (select(func.count()).select_from(Patient).where(_IN_CENTRE, *conditions),
             select(Patient.id, Patient.family_name, Patient.given_names, Patient.birth_date, Patient.sex,
                    Patient.commune_insee).where(_IN_CENTRE, *conditions)
@@ -304,7 +304,7 @@ def search_patients(database: Database, actor: Actor, query: str, page: int, pag
             statements = _BY_NAME_OR_EXACT if exact else _BY_NAME_ONLY
             parameters |= {"key_from": folded, "key_to": prefix_upper_bound(folded), "exact_ids": exact}
         count, rows = statements
-        total: int = connection.execute(count, parameters).scalar_one()
+        total = connection.execute(count, parameters).scalar_one()
         patients = [PatientSummary(*row) for row in connection.execute(rows, parameters)]
         audit.record(session, actor, "search", "patient_list", None,
                      detail=f"{len(patients)} of {total} shown, page {page}")
