@@ -1229,18 +1229,19 @@ _INBOX_PAGE_AFTER = _inbox_page_of(_INBOX_IDS.where(or_(
     and_(SportReferralDetail.sent_at == _CURSOR_SENT_AT, SportReferralDetail.referral_id < bindparam("after")))))
 
 
+def _in_inbox(actor: Actor, statuses: tuple[str, ...]) -> dict[str, Any]:
+    return {"organisation_id": actor.organisation_id, "statuses": list(statuses)}
+
+
 def _inbox_count(session: Session, actor: Actor, statuses: tuple[str, ...]) -> int:
-    parameters = {"organisation_id": actor.organisation_id, "statuses": list(statuses)}
-    count: int = session.connection().execute(_INBOX_COUNT, parameters).scalar_one()
+    count: int = session.connection().execute(_INBOX_COUNT, _in_inbox(actor, statuses)).scalar_one()
     return count
 
 
 def _inbox_rows(session: Session, actor: Actor, statuses: tuple[str, ...], after: str | None,
                 limit: int) -> Sequence[Any]:
-    parameters = {"organisation_id": actor.organisation_id, "statuses": list(statuses), "limit": limit}
-    if after is None:
-        return session.connection().execute(_INBOX_FIRST_PAGE, parameters).all()
-    return session.connection().execute(_INBOX_PAGE_AFTER, parameters | {"after": after}).all()
+    parameters = _in_inbox(actor, statuses) | {"limit": limit, "after": after}
+    return session.connection().execute(_INBOX_FIRST_PAGE if after is None else _INBOX_PAGE_AFTER, parameters).all()
 
 
 def _inbox_row(row: Any, events: list[ConsentEvent], now: dt.datetime,
