@@ -108,6 +108,20 @@ def test_recording_a_session_marks_it_delivered_and_the_course_active(database: 
         record_session(database, NURSE, "P1", course, first.id, _session_form(START), NOW)
 
 
+def test_a_session_uses_the_last_mt_of_its_local_day_not_of_its_utc_day(database: Database, course: str) -> None:
+    """23:30 in Paris is still the session's day; 00:30 the next morning is already the next one, although
+    both instants fall on the same UTC day."""
+    first = _planned(database, course)[0]
+    for day, time, value in ((START, "23:30", 60), (START + dt.timedelta(days=1), "00:30", 66)):
+        record_motor_threshold(database, NURSE, "P1", course, {
+            "measured_on": day.isoformat(), "measured_time": time, "value_pct_mso": str(value), "method": "emg_mep",
+            "muscle": "APB", "hemisphere": "left", "trigger": "course_start", "device_id": "MagPro-1",
+            "coil_id": "Cool-B65"}, NOW)
+    assert session_form(database, NURSE, "P1", course, first.id, START).defaults["intensity_pct_mso"] == "72"
+    record = record_session(database, NURSE, "P1", course, first.id, _session_form(START), NOW)
+    assert record.mt_value_pct_mso == 60
+
+
 def _recording(database: Database, course: str, planned_id: str, outcomes: list[str]) -> threading.Thread:
     """A thread that records the session and appends "recorded", or the conflict's message, to ``outcomes``."""
     def record() -> None:
