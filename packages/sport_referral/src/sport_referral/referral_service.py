@@ -1006,8 +1006,8 @@ def _coordinator_write(session: Session, actor: Actor, referral_id: str, expecte
 
 
 def _check_share_consent(session: Session, patient_id: str, structure_id: str) -> None:
-    if active_consent(_events_of(session, patient_id, "share_referral"), "share_referral", structure_id,
-                      utcnow()) is None:
+    events = _events_of_patients(session, [patient_id], "share_referral", [structure_id]).get(patient_id, [])
+    if active_consent(events, "share_referral", structure_id, utcnow()) is None:
         raise Conflict("The patient's consent to share this referral is no longer in force.")
 
 
@@ -1016,8 +1016,8 @@ def _transition(database: Database, actor: Actor, referral_id: str, expected_ver
     now = utcnow()
     _coordinator_check(actor)
     with database.write() as session:
-        state = session.execute(_MOVE_STATE, {"referral_id": referral_id,
-                                              "organisation_id": actor.organisation_id}).first()
+        state = session.connection().execute(_MOVE_STATE, {"referral_id": referral_id,
+                                                           "organisation_id": actor.organisation_id}).first()
         if state is None:
             raise NotFound("Referral not found.")
         _check_share_consent(session, state.patient_id, state.structure_id)
