@@ -39,6 +39,7 @@ from sport_referral.model.structures import (
     AccessFeature,
     GeoPrecision,
     Structure,
+    StructureKind,
 )
 from sport_referral.rules.geo import (
     department_code,
@@ -51,17 +52,34 @@ from sport_referral.rules.limitation import supervision_fit
 from sport_referral.rules.prescription import add_months
 from sport_referral.rules.supervision import SupervisionMatrix
 
-__all__ = ["FilterOutcome", "evaluate_structure", "match_structures", "nearest_first"]
+__all__ = ["FilterOutcome", "StructureFacts", "evaluate_structure", "match_structures", "nearest_first"]
 
 SRC_MATCHING = "domain-sport §7 (règles de mise en relation, valeurs par défaut du produit)"
 # M-11: the filters whose *soft* failure (unknown or undeclared data, capacity) may be a near miss.
 _NEAR_MISS_RULES = frozenset({"M-2", "M-3", "M-4", "M-5"})
 
 
+class StructureFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What the list needs of a structure once M-1..M-6 have run: who it is, and the parts of its score
+    that do not depend on the final radius. Outcomes keep these rather than the structure: a whole
+    answer reads thousands of structures, and holding every record until the end was most of its memory."""
+
+    structure_id: str
+    name: str
+    kind: StructureKind
+    commune_insee: str
+    source: str
+    source_updated_at: date | None
+    preferences: float
+    public_transport: float
+    inclusion_label: float
+    freshness: float
+
+
 class FilterOutcome(msgspec.Struct, frozen=True, kw_only=True):
     """One structure against M-1..M-6 (M-7 depends on the radius and is applied afterwards)."""
 
-    structure: Structure
+    structure: StructureFacts
     point: GeoPoint
     geo_precision: GeoPrecision
     distance_km: float
@@ -227,8 +245,21 @@ def evaluate_structure(
     else:
         passed.append("M-6")
 
+    transport = _feature_value(structure, "public_transport_nearby")
+    facts = StructureFacts(
+        structure_id=structure.structure_id,
+        name=structure.name,
+        kind=structure.kind,
+        commune_insee=structure.commune_insee,
+        source=structure.source,
+        source_updated_at=structure.source_updated_at,
+        preferences=round(_preference_share(structure, request), 4),
+        public_transport=1.0 if transport is True else (0.5 if transport is None else 0.0),
+        inclusion_label=1.0 if structure.labels & settings.bonus_labels else 0.0,
+        freshness=_freshness(structure, request.today, settings),
+    )
     return FilterOutcome(
-        structure=structure,
+        structure=facts,
         point=point,
         geo_precision=geo_precision,
         distance_km=haversine_km(request.origin, point, settings.geo.earth_radius_km),
@@ -277,19 +308,16 @@ def _freshness(structure: Structure, today: date, settings: MatchingSettings) ->
     return 0.0
 
 
-def _score(
-    outcome: FilterOutcome, request: MatchRequest, radius: float, settings: MatchingSettings
-) -> tuple[float, ScoreComponents]:
+def _score(outcome: FilterOutcome, radius: float, settings: MatchingSettings) -> tuple[float, ScoreComponents]:
     s = outcome.structure
-    transport = _feature_value(s, "public_transport_nearby")
     components = ScoreComponents(
         proximity=round(max(0.0, 1 - outcome.distance_km / radius), 4),
         activity_coverage=round(outcome.coverage_share, 4),
-        preferences=round(_preference_share(s, request), 4),
-        public_transport=1.0 if transport is True else (0.5 if transport is None else 0.0),
-        inclusion_label=1.0 if s.labels & settings.bonus_labels else 0.0,
+        preferences=s.preferences,
+        public_transport=s.public_transport,
+        inclusion_label=s.inclusion_label,
         data_confidence=round(max(0.0, 1 - settings.flag_penalty * len(outcome.flags)), 4),
-        freshness=_freshness(s, request.today, settings),
+        freshness=s.freshness,
     )
     w = settings.weights
     total = (
@@ -309,7 +337,7 @@ def _candidate(
 ) -> MatchCandidate:
     s = outcome.structure
     distance = round_km(outcome.distance_km)
-    score, components = _score(outcome, request, radius, settings)
+    score, components = _score(outcome, radius, settings)
     codes = [code for _, code in outcome.codes] + [f"m7_within:{distance:.1f}km"]
     return MatchCandidate(
         structure_id=s.structure_id,
