@@ -15,7 +15,7 @@ from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import Row, Select, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from rtms_pathway.catalogue.loader_planning import load_planning_settings, load_protocol_catalogue
@@ -386,10 +386,9 @@ def _last_mt(session: Session, course_id: str, on: dt.date) -> MotorThresholdRow
     return session.scalars(_LAST_MT, {"course_id": course_id, "before": _end_of_local_day(on)}).first()
 
 
-def _last_mt_reference(session: Session, course_id: str, on: dt.date) -> MtReference | None:
+def _last_mt_reference(connection: Connection, course_id: str, on: dt.date) -> MtReference | None:
     """:func:`_last_mt` as the session rules take it."""
-    found = session.connection().execute(_LAST_MT_REFERENCE, {"course_id": course_id,
-                                                              "before": _end_of_local_day(on)}).first()
+    found = connection.execute(_LAST_MT_REFERENCE, {"course_id": course_id, "before": _end_of_local_day(on)}).first()
     return _mt_reference(found) if found is not None else None
 
 
@@ -677,7 +676,10 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
         errors.append(FieldError("released_by", "The check-in puts the session on hold: a physician must "
                                                 "release it before stimulation (R-SAF-04)."))
     with database.write() as session:
-        course_row = session.connection().execute(_TO_RECORD, {
+        # Core statements, not the unit of work: this is the write a centre makes most, and the ORM's
+        # bookkeeping was a third of its cost (README, Performance).
+        connection = session.connection()
+        course_row = connection.execute(_TO_RECORD, {
             "course_id": course_id, "patient_id": patient_id, "organisation_id": actor.organisation_id,
             "planned_id": planned_session_id}).first()
         if course_row is None:  # the ORM's lookups name what is missing (patient, course or session)
@@ -690,7 +692,7 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
         if course_row.planned_status != "planned":  # someone else recorded, skipped or moved it since the form opened
             raise Conflict(_CHANGED_SINCE_OPENED)
         prescription, view = prescription_of(load_protocol_catalogue().by_ref(course_row.protocol_ref))
-        mt = _last_mt_reference(session, course_row.id, performed_on) if performed_on else None
+        mt = _last_mt_reference(connection, course_row.id, performed_on) if performed_on else None
         device = _device_check(mt.value_pct_mso if mt else None, prescription)
         if device is not None and device.exceeded and not acknowledged:
             errors.append(FieldError("device_max_acknowledged", "The prescription exceeds the device maximum "
@@ -731,9 +733,6 @@ def record_session(database: Database, actor: Actor, patient_id: str, course_id:
             explanations=[msgspec.to_builtins(e) for e in explanations], recorded_by=actor.id, recorded_at=utcnow(),
             **flags,
         )
-        # Core statements, not the unit of work: this is the write a centre makes most, and the ORM's
-        # bookkeeping was a third of its cost (README, Performance).
-        connection = session.connection()
         if connection.execute(_DELIVER_PLANNED, {"planned_id": planned_session_id}).rowcount != 1:
             raise Conflict(_CHANGED_SINCE_OPENED)  # PostgreSQL: recorded by someone else since it was read
         connection.execute(_INSERT_RECORD, values)

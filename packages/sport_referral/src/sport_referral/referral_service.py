@@ -321,8 +321,9 @@ def _aware(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
 
 
-def _events_of(session: Session, patient_id: str, scope: str | None = None) -> list[ConsentEvent]:
-    return _events_of_patients(session, [patient_id], scope).get(patient_id, [])
+def _events_of(session: Session, patient_id: str, scope: str | None = None,
+               recipients: Sequence[str] | None = None) -> list[ConsentEvent]:
+    return _events_of_patients(session, [patient_id], scope, recipients).get(patient_id, [])
 
 
 # Columns, not entities: an inbox reads hundreds of consent rows. Built once: every referral move reads them.
@@ -1006,8 +1007,8 @@ def _coordinator_write(session: Session, actor: Actor, referral_id: str, expecte
 
 
 def _check_share_consent(session: Session, patient_id: str, structure_id: str) -> None:
-    events = _events_of_patients(session, [patient_id], "share_referral", [structure_id]).get(patient_id, [])
-    if active_consent(events, "share_referral", structure_id, utcnow()) is None:
+    if active_consent(_events_of(session, patient_id, "share_referral", [structure_id]), "share_referral",
+                      structure_id, utcnow()) is None:
         raise Conflict("The patient's consent to share this referral is no longer in force.")
 
 
